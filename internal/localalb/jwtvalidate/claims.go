@@ -1,0 +1,101 @@
+package jwtvalidate
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+)
+
+// claimResult is the outcome of matching one additional claim.
+type claimResult int
+
+const (
+	claimMatch claimResult = iota
+	claimMismatch
+	claimWrongType
+)
+
+// matchClaim applies the additional-claim semantics (alb-behaviour.md §1.6; assumption
+// A9). Comparison is exact and case-sensitive.
+//   - single-string: the claim is a JSON string equal to one of the values.
+//   - string-array: the claim is a JSON array of strings with at least one element
+//     equal to one of the values; a plain JSON string is treated as a one-element array.
+//   - space-separated-values: the claim is a JSON string whose space-separated tokens
+//     include every configured value.
+func matchClaim(c Claim, raw json.RawMessage) claimResult {
+	switch c.Format {
+	case FormatSingleString:
+		s, ok := jsonString(raw)
+		if !ok {
+			return claimWrongType
+		}
+		if slices.Contains(c.Values, s) {
+			return claimMatch
+		}
+		return claimMismatch
+
+	case FormatStringArray:
+		if s, ok := jsonString(raw); ok {
+			if slices.Contains(c.Values, s) {
+				return claimMatch
+			}
+			return claimMismatch
+		}
+		if len(raw) == 0 || raw[0] != '[' {
+			return claimWrongType
+		}
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return claimWrongType
+		}
+		result := claimMismatch
+		for _, e := range elems {
+			s, ok := jsonString(e)
+			if !ok {
+				return claimWrongType
+			}
+			if slices.Contains(c.Values, s) {
+				result = claimMatch
+			}
+		}
+		return result
+
+	case FormatSpaceSeparatedValues:
+		s, ok := jsonString(raw)
+		if !ok {
+			return claimWrongType
+		}
+		tokens := strings.Split(s, " ")
+		for _, want := range c.Values {
+			if !slices.Contains(tokens, want) {
+				return claimMismatch
+			}
+		}
+		return claimMatch
+	}
+	return claimMismatch // unreachable: formats are checked by Config.Validate
+}
+
+// jsonString decodes raw when it is a JSON string (not null, not any other type).
+func jsonString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// jsonNumber decodes raw when it is a JSON number (RFC 7519 NumericDate).
+func jsonNumber(raw json.RawMessage) (float64, bool) {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return 0, false
+	}
+	return f, true
+}

@@ -1,0 +1,211 @@
+package jwtvalidate
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+)
+
+// Test keys are generated per test binary run; no key shipped with any package is used.
+type testKeys struct {
+	primary, rotated, attacker *rsa.PrivateKey
+	ec                         *ecdsa.PrivateKey
+}
+
+var (
+	keysOnce  sync.Once
+	keysValue testKeys
+)
+
+func keys(t testing.TB) testKeys {
+	t.Helper()
+	keysOnce.Do(func() {
+		gen := func() *rsa.PrivateKey {
+			k, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				panic(err)
+			}
+			return k
+		}
+		ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		keysValue = testKeys{primary: gen(), rotated: gen(), attacker: gen(), ec: ec}
+	})
+	return keysValue
+}
+
+const (
+	testIssuer   = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test"
+	testJWKSURL  = testIssuer + "/.well-known/jwks.json"
+	testKid      = "key-1"
+	testClientID = "client-123"
+)
+
+var testNow = time.Unix(1_800_000_000, 0)
+
+func fixedNow() time.Time { return testNow }
+
+// jwkEntry builds one JWKS entry for pub with the given members.
+func jwkEntry(t testing.TB, pub any, members map[string]any) jwk.Key {
+	t.Helper()
+	k, err := jwk.Import(pub)
+	if err != nil {
+		t.Fatalf("jwk.Import: %v", err)
+	}
+	for name, v := range members {
+		if err := k.Set(name, v); err != nil {
+			t.Fatalf("jwk set %s: %v", name, err)
+		}
+	}
+	return k
+}
+
+func jwksJSON(t testing.TB, entries ...jwk.Key) []byte {
+	t.Helper()
+	set := jwk.NewSet()
+	for _, e := range entries {
+		if err := set.AddKey(e); err != nil {
+			t.Fatalf("AddKey: %v", err)
+		}
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		t.Fatalf("marshal jwks: %v", err)
+	}
+	return b
+}
+
+func rsaEntry(t testing.TB, key *rsa.PrivateKey, kid string) jwk.Key {
+	return jwkEntry(t, &key.PublicKey, map[string]any{"kid": kid, "alg": "RS256", "use": "sig"})
+}
+
+// jwksServer serves a settable JWKS on 127.0.0.1 and counts requests.
+type jwksServer struct {
+	*httptest.Server
+	body     atomic.Pointer[[]byte]
+	status   atomic.Int32
+	delay    atomic.Int64 // nanoseconds
+	requests atomic.Int64
+}
+
+func newJWKSServer(t testing.TB, body []byte) *jwksServer {
+	t.Helper()
+	s := &jwksServer{}
+	s.setBody(body)
+	s.status.Store(http.StatusOK)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		if d := time.Duration(s.delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(int(s.status.Load()))
+		_, _ = w.Write(*s.body.Load())
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *jwksServer) setBody(b []byte) { s.body.Store(&b) }
+func (s *jwksServer) url() string      { return s.URL + "/us-east-1_Test/.well-known/jwks.json" }
+
+func baseClaims() map[string]any {
+	return map[string]any{
+		"iss":            testIssuer,
+		"exp":            testNow.Add(time.Hour).Unix(),
+		"iat":            testNow.Add(-time.Minute).Unix(),
+		"auth_time":      testNow.Add(-time.Minute).Unix(),
+		"sub":            "5ebd2cb4-f910-49c3-aa13-3da45157865b",
+		"token_use":      "access",
+		"client_id":      testClientID,
+		"cognito:groups": []string{"tenant-A"},
+		"scope":          "aws.cognito.signin.user.admin openid",
+		"username":       "alice",
+	}
+}
+
+func testConfig() Config {
+	return Config{
+		Issuer:       testIssuer,
+		JWKSEndpoint: testJWKSURL,
+		AdditionalClaims: []Claim{
+			{Name: "cognito:groups", Format: FormatStringArray, Values: []string{"tenant-A"}},
+			{Name: "token_use", Format: FormatSingleString, Values: []string{"access"}},
+			{Name: "client_id", Format: FormatSingleString, Values: []string{testClientID}},
+		},
+	}
+}
+
+// sign returns a compact JWS over the JSON of claims.
+func sign(t testing.TB, alg jwa.SignatureAlgorithm, key any, kid string, claims any) string {
+	t.Helper()
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatalf("marshal claims: %v", err)
+	}
+	return signPayload(t, alg, key, map[string]any{"kid": kid, "typ": "JWT"}, payload)
+}
+
+// signPayload signs raw payload bytes with extra protected headers (kid omitted when "").
+func signPayload(t testing.TB, alg jwa.SignatureAlgorithm, key any, headers map[string]any, payload []byte) string {
+	t.Helper()
+	hdrs := jws.NewHeaders()
+	for name, v := range headers {
+		if name == "kid" && v == "" {
+			continue
+		}
+		if err := hdrs.Set(name, v); err != nil {
+			t.Fatalf("set header %s: %v", name, err)
+		}
+	}
+	tok, err := jws.Sign(payload, jws.WithKey(alg, key, jws.WithProtectedHeaders(hdrs)))
+	if err != nil {
+		t.Fatalf("jws.Sign %s: %v", alg, err)
+	}
+	return string(tok)
+}
+
+// unsigned builds an `alg: none` token by hand (jwx refuses to produce one).
+func unsigned(t testing.TB, claims any) string {
+	t.Helper()
+	enc := base64.RawURLEncoding
+	hdr := enc.EncodeToString([]byte(`{"alg":"none","kid":"` + testKid + `","typ":"JWT"}`))
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatalf("marshal claims: %v", err)
+	}
+	return hdr + "." + enc.EncodeToString(payload) + "."
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+// newTestValidator returns a validator with a fixed clock reading JWKS from srv.
+func newTestValidator(t testing.TB, srv *jwksServer, ks *KeySet, cfg Config) *Validator {
+	t.Helper()
+	v, err := NewValidator(cfg, ks, ValidatorOptions{Now: fixedNow, JWKSURL: srv.url()})
+	if err != nil {
+		t.Fatalf("NewValidator: %v", err)
+	}
+	return v
+}
