@@ -1,0 +1,162 @@
+// Package fakeaws is test support for the scripts/ tools: one 127.0.0.1 HTTP
+// server that records every AWS API call it receives, answers CloudFormation
+// DescribeStacks from canned outputs, optionally proxies Cognito calls to a
+// real cognito-local (so tests can count them), and delegates ACM calls to a
+// handler. Point the SDK at it with --endpoint or AWS_ENDPOINT_URL_<SERVICE>.
+package fakeaws
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Server is a recording fake AWS endpoint.
+type Server struct {
+	URL string
+
+	mu       sync.Mutex
+	calls    []string
+	stacks   map[string]map[string]string
+	cognito  *httputil.ReverseProxy
+	acm      http.Handler
+	httpTest *httptest.Server
+}
+
+// Options configures New.
+type Options struct {
+	// Stacks maps stack name -> outputs for DescribeStacks.
+	Stacks map[string]map[string]string
+	// CognitoUpstream, when set, receives every Cognito request (proxied).
+	CognitoUpstream string
+	// ACM handles CertificateManager.* requests.
+	ACM http.Handler
+}
+
+// New starts the server and closes it in t.Cleanup.
+func New(t testing.TB, o Options) *Server {
+	t.Helper()
+	s := &Server{stacks: o.Stacks, acm: o.ACM}
+	if o.CognitoUpstream != "" {
+		u, err := url.Parse(o.CognitoUpstream)
+		if err != nil {
+			t.Fatalf("fakeaws: %v", err)
+		}
+		s.cognito = httputil.NewSingleHostReverseProxy(u)
+	}
+	s.httpTest = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.httpTest.URL
+	t.Cleanup(s.httpTest.Close)
+	return s
+}
+
+// Calls returns the recorded calls as "Service.Operation" strings, e.g.
+// "cognito.AdminCreateUser", "cloudformation.DescribeStacks", "acm.ImportCertificate".
+func (s *Server) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// Count returns how many recorded calls start with prefix.
+func (s *Server) Count(prefix string) int {
+	n := 0
+	for _, c := range s.Calls() {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// Reset forgets the recorded calls.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+func (s *Server) record(c string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, "AWSCognitoIdentityProviderService."):
+		s.record("cognito." + strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."))
+		if s.cognito == nil {
+			jsonError(w, http.StatusBadRequest, "InvalidParameterException", "fakeaws: no Cognito upstream")
+			return
+		}
+		s.cognito.ServeHTTP(w, r)
+	case strings.HasPrefix(target, "CertificateManager."):
+		s.record("acm." + strings.TrimPrefix(target, "CertificateManager."))
+		if s.acm == nil {
+			jsonError(w, http.StatusBadRequest, "InvalidParameterException", "fakeaws: no ACM handler")
+			return
+		}
+		s.acm.ServeHTTP(w, r)
+	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		s.record("cloudformation." + form.Get("Action"))
+		if form.Get("Action") != "DescribeStacks" {
+			queryError(w, "InvalidAction", "fakeaws: unsupported action")
+			return
+		}
+		s.describeStacks(w, form.Get("StackName"))
+	default:
+		s.record("unknown " + r.Method + " " + r.URL.Path)
+		jsonError(w, http.StatusBadRequest, "UnknownOperationException", "fakeaws: unknown request")
+	}
+}
+
+func (s *Server) describeStacks(w http.ResponseWriter, name string) {
+	outputs, ok := s.stacks[name]
+	if !ok {
+		queryError(w, "ValidationError", fmt.Sprintf("Stack with id %s does not exist", name))
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member><StackName>`)
+	_ = xml.EscapeText(&b, []byte(name))
+	b.WriteString(`</StackName><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>`)
+	for k, v := range outputs {
+		b.WriteString(`<member><OutputKey>`)
+		_ = xml.EscapeText(&b, []byte(k))
+		b.WriteString(`</OutputKey><OutputValue>`)
+		_ = xml.EscapeText(&b, []byte(v))
+		b.WriteString(`</OutputValue></member>`)
+	}
+	b.WriteString(`</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></DescribeStacksResponse>`)
+	w.Header().Set("Content-Type", "text/xml")
+	_, _ = w.Write(b.Bytes())
+}
+
+func queryError(w http.ResponseWriter, code, msg string) {
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusBadRequest)
+	var m bytes.Buffer
+	_ = xml.EscapeText(&m, []byte(msg))
+	fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fake</RequestId></ErrorResponse>`, code, m.String())
+}
+
+func jsonError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, msg)
+}
+
+// JSONError writes an AWS JSON-protocol error (for ACM handlers in tests).
+func JSONError(w http.ResponseWriter, status int, code, msg string) { jsonError(w, status, code, msg) }
