@@ -1,0 +1,93 @@
+package gobuild
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBuildProducesLinuxArm64Bootstrap(t *testing.T) {
+	out := t.TempDir()
+	path, err := Build(context.Background(), Options{PackageDir: "testdata/hello", OutDir: out})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	if want := filepath.Join(out, BinaryName); path != want {
+		t.Fatalf("path = %q, want %q", path, want)
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("bootstrap is not an ELF binary: %v", err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("machine = %v, want EM_AARCH64", f.Machine)
+	}
+	if f.Section(".symtab") != nil {
+		t.Errorf("binary has a symbol table; want it stripped by -s")
+	}
+	if interp := f.Section(".interp"); interp != nil {
+		t.Errorf("binary is dynamically linked (has .interp); want static (CGO_ENABLED=0)")
+	}
+}
+
+func TestBuildIsReproducible(t *testing.T) {
+	ctx := context.Background()
+	a, err := Build(ctx, Options{PackageDir: "testdata/hello", OutDir: t.TempDir(), GOOS: "linux", GOARCH: "amd64"})
+	if err != nil {
+		t.Fatalf("first build: %v", err)
+	}
+	b, err := Build(ctx, Options{PackageDir: "testdata/hello", OutDir: t.TempDir(), GOOS: "linux", GOARCH: "amd64"})
+	if err != nil {
+		t.Fatalf("second build: %v", err)
+	}
+	ba, _ := os.ReadFile(a)
+	bb, _ := os.ReadFile(b)
+	if len(ba) == 0 || !bytes.Equal(ba, bb) {
+		t.Fatalf("two builds differ (%d vs %d bytes); the asset hash would not be stable", len(ba), len(bb))
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    Options
+		wantErr string
+	}{
+		{"no package dir", Options{OutDir: t.TempDir()}, "PackageDir is required"},
+		{"no out dir", Options{PackageDir: "testdata/hello"}, "OutDir is required"},
+		{"missing package dir", Options{PackageDir: "testdata/nope", OutDir: t.TempDir()}, "package dir"},
+		{"compile error", Options{PackageDir: "testdata/broken", OutDir: t.TempDir()}, "undefinedFunction"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Build(context.Background(), tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestArgsAndEnv(t *testing.T) {
+	args := strings.Join(Args("/x/bootstrap"), " ")
+	for _, want := range []string{"-tags lambda.norpc", "-trimpath", "-ldflags -s -w -buildid=", "-o /x/bootstrap"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args %q lack %q", args, want)
+		}
+	}
+	env := Env([]string{"CGO_ENABLED=1", "GOOS=darwin", "HOME=/h"}, "linux", "arm64")
+	got := strings.Join(env, " ")
+	for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "HOME=/h"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("env %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "CGO_ENABLED=1") || strings.Contains(got, "GOOS=darwin") {
+		t.Errorf("env %q keeps an overridden variable", got)
+	}
+}
