@@ -70,6 +70,9 @@ func NewTenantRoutingStack(scope constructs.Construct, props TenantRoutingStackP
 	if sprops.Description == nil {
 		sprops.Description = str("Multi-tenant routing on an ALB with jwt-validation (Cognito groups) and one Lambda per tenant")
 	}
+	// No AWS::CDK::Metadata resource: it would count towards the 500-resource
+	// quota that MaxTenants is computed against, and report usage to AWS.
+	sprops.AnalyticsReporting = jsii.Bool(false)
 	stack := awscdk.NewStack(scope, str(cfg.StackName), &sprops)
 
 	identity := newIdentity(stack, "Identity", identityProps{RemovalPolicy: cfg.UserPoolRemovalPolicy})

@@ -649,3 +649,18 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestNoCDKMetadataResource: even in an app that asks for analytics
+// reporting (as the CDK CLI does), the stack adds no AWS::CDK::Metadata
+// resource, so the resource count MaxTenants relies on is the deployed one.
+func TestNoCDKMetadataResource(t *testing.T) {
+	cfg := defaultStack(t).cfg
+	guard(t, "synthesize with analytics reporting", func() {
+		app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(true), Context: ptrMap(cdkJSONContext(t))})
+		st, err := NewTenantRoutingStack(app, TenantRoutingStackProps{Config: cfg, HandlerAssetDir: handlerAssetDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertions.Template_FromStack(st.Stack, nil).ResourceCountIs(jsii.String("AWS::CDK::Metadata"), jsii.Number(0))
+	})
+}
