@@ -1,0 +1,132 @@
+package localmode
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+)
+
+// LocalCredentials are the static credentials handed to every SDK client that
+// talks to cognito-local. cognito-local does not check them; they exist only
+// because the SDK signs admin calls.
+var localCredentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+
+// PoolID returns the deterministic, AWS-shaped user pool id
+// (`<region>_<9 alphanumerics>`) that local mode gives the template's pool, so
+// that the issuer has exactly the deployed shape
+// `https://cognito-idp.<region>.amazonaws.com/<poolId>`.
+func PoolID(region, stackName, poolLogicalID string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	sum := sha256.Sum256([]byte(stackName + "/" + poolLogicalID))
+	var b strings.Builder
+	for _, c := range sum[:9] {
+		b.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	return region + "_" + b.String()
+}
+
+// cognitoConfig is cognito-local's .cognito/config.json: the issuer domain
+// makes `iss` equal to the deployed issuer, and an empty UsernameAttributes
+// lets usernames be plain names, as in the deployed pool.
+func cognitoConfig(region string) map[string]any {
+	return map[string]any{
+		"TokenConfig":      map[string]any{"IssuerDomain": "https://cognito-idp." + region + ".amazonaws.com"},
+		"UserPoolDefaults": map[string]any{"UsernameAttributes": []string{}},
+	}
+}
+
+// writePoolFile pre-seeds cognito-local's database with the template's pool
+// under the chosen id. cognito-local's CreateUserPool API cannot choose the
+// id, so this one file is written directly; the client and the groups go
+// through the real API afterwards.
+func writePoolFile(cognitoDir, poolID string, id Identity) error {
+	options := map[string]any{
+		"Id":                 poolID,
+		"Name":               firstNonEmpty(id.PoolName, id.PoolLogicalID),
+		"UsernameAttributes": []string{},
+		"MfaConfiguration":   "OFF",
+	}
+	if len(id.PasswordPolicy) > 0 {
+		options["Policies"] = map[string]any{"PasswordPolicy": id.PasswordPolicy}
+	}
+	doc := map[string]any{"Options": options, "Users": map[string]any{}, "Groups": map[string]any{}}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode pool file: %w", err)
+	}
+	dbDir := filepath.Join(cognitoDir, ".cognito", "db")
+	if err := os.MkdirAll(dbDir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dbDir, err)
+	}
+	path := filepath.Join(dbDir, poolID+".json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// newCognitoClient returns an SDK client bound to cognito-local.
+func newCognitoClient(endpoint, region string) *cip.Client {
+	return cip.New(cip.Options{
+		Region:       region,
+		Credentials:  localCredentials,
+		BaseEndpoint: aws.String(endpoint),
+	})
+}
+
+// provisionIdentity creates the template's app client and tenant groups in
+// cognito-local and returns the client id.
+func provisionIdentity(ctx context.Context, c *cip.Client, poolID string, id Identity) (string, error) {
+	in := &cip.CreateUserPoolClientInput{
+		UserPoolId:     aws.String(poolID),
+		ClientName:     aws.String(firstNonEmpty(id.Client.Name, id.ClientLogicalID)),
+		GenerateSecret: false,
+	}
+	for _, f := range id.Client.ExplicitAuthFlows {
+		in.ExplicitAuthFlows = append(in.ExplicitAuthFlows, ciptypes.ExplicitAuthFlowsType(f))
+	}
+	if v := id.Client.AccessTokenValidity; v > 0 {
+		in.AccessTokenValidity = aws.Int32(int32(v))
+	}
+	if v := id.Client.IDTokenValidity; v > 0 {
+		in.IdTokenValidity = aws.Int32(int32(v))
+	}
+	if v := id.Client.RefreshTokenValidity; v > 0 {
+		in.RefreshTokenValidity = int32(v)
+	}
+	if u := id.Client.TokenValidityUnits; len(u) > 0 {
+		in.TokenValidityUnits = &ciptypes.TokenValidityUnitsType{
+			AccessToken:  ciptypes.TimeUnitsType(firstNonEmpty(u["AccessToken"], "hours")),
+			IdToken:      ciptypes.TimeUnitsType(firstNonEmpty(u["IdToken"], "hours")),
+			RefreshToken: ciptypes.TimeUnitsType(firstNonEmpty(u["RefreshToken"], "days")),
+		}
+	}
+	out, err := c.CreateUserPoolClient(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("create app client %s: %w", id.ClientLogicalID, err)
+	}
+	for _, g := range id.Groups {
+		if _, err := c.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(poolID), GroupName: aws.String(g)}); err != nil {
+			return "", fmt.Errorf("create group %s: %w", g, err)
+		}
+	}
+	return aws.ToString(out.UserPoolClient.ClientId), nil
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

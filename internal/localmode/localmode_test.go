@@ -1,0 +1,180 @@
+package localmode
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const identityTemplate = `{"Resources":{
+ "Pool":{"Type":"AWS::Cognito::UserPool","Properties":{"UserPoolName":"pool","Policies":{"PasswordPolicy":{"MinimumLength":14}}}},
+ "Client":{"Type":"AWS::Cognito::UserPoolClient","Properties":{"ClientName":"spa","ExplicitAuthFlows":["ALLOW_USER_PASSWORD_AUTH"],"AccessTokenValidity":60,"TokenValidityUnits":{"AccessToken":"minutes"}}},
+ "GroupB":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":"tenant-B","UserPoolId":{"Ref":"Pool"}}},
+ "GroupA":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":"tenant-A","UserPoolId":{"Ref":"Pool"}}}
+}}`
+
+func TestReadIdentity(t *testing.T) {
+	id, err := ReadIdentity([]byte(identityTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.PoolLogicalID != "Pool" || id.ClientLogicalID != "Client" || id.PoolName != "pool" {
+		t.Errorf("logical ids: %+v", id)
+	}
+	if got := strings.Join(id.Groups, ","); got != "tenant-A,tenant-B" {
+		t.Errorf("groups = %s, want sorted tenant-A,tenant-B", got)
+	}
+	if id.Client.AccessTokenValidity != 60 || id.Client.TokenValidityUnits["AccessToken"] != "minutes" {
+		t.Errorf("client token validity not read: %+v", id.Client)
+	}
+	if id.PasswordPolicy["MinimumLength"] != float64(14) {
+		t.Errorf("password policy not read: %v", id.PasswordPolicy)
+	}
+}
+
+func TestReadIdentityErrors(t *testing.T) {
+	pool := `"P":{"Type":"AWS::Cognito::UserPool","Properties":{}}`
+	client := `"C":{"Type":"AWS::Cognito::UserPoolClient","Properties":{}}`
+	group := `"G":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":"t"}}`
+	tests := []struct {
+		name, resources, want string
+	}{
+		{"no pool", client + "," + group, "no AWS::Cognito::UserPool"},
+		{"two pools", pool + "," + strings.Replace(pool, `"P"`, `"P2"`, 1) + "," + client + "," + group, "two user pools"},
+		{"no client", pool + "," + group, "no AWS::Cognito::UserPoolClient"},
+		{"secret client", pool + `,"C":{"Type":"AWS::Cognito::UserPoolClient","Properties":{"GenerateSecret":true}},` + group, "GenerateSecret"},
+		{"no groups", pool + "," + client, "no AWS::Cognito::UserPoolGroup"},
+		{"non-literal group", pool + "," + client + `,"G":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":{"Ref":"X"}}}`, "literal string"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadIdentity([]byte(`{"Resources":{` + tc.resources + `}}`))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := ReadIdentity([]byte("{")); err == nil {
+		t.Fatal("malformed JSON accepted")
+	}
+}
+
+func TestPoolIDHasTheDeployedShape(t *testing.T) {
+	id := PoolID("eu-west-1", "TenantRouting", "UserPool6BA7E5F2")
+	if !regexp.MustCompile(`^eu-west-1_[A-Za-z0-9]{9}$`).MatchString(id) {
+		t.Fatalf("pool id %q is not <region>_<9 alphanumerics>", id)
+	}
+	if id != PoolID("eu-west-1", "TenantRouting", "UserPool6BA7E5F2") {
+		t.Fatal("pool id is not deterministic")
+	}
+	if id == PoolID("eu-west-1", "Other", "UserPool6BA7E5F2") {
+		t.Fatal("pool id ignores the stack name")
+	}
+}
+
+func TestWritePoolFile(t *testing.T) {
+	dir := t.TempDir()
+	id, err := ReadIdentity([]byte(identityTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writePoolFile(dir, "us-east-1_abcdefghi", id); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, ".cognito", "db", "us-east-1_abcdefghi.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"Id": "us-east-1_abcdefghi"`, `"UsernameAttributes": []`, `"MinimumLength": 14`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("pool file lacks %s:\n%s", want, b)
+		}
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("pool file mode %v, want 0600 (cognito-local stores passwords in it)", fi.Mode().Perm())
+	}
+}
+
+func TestTemplateFromAssembly(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `{"artifacts":{
+	  "Tree":{"type":"cdk:tree"},
+	  "TenantRouting":{"type":"aws:cloudformation:stack","properties":{"templateFile":"TenantRouting.template.json"}},
+	  "Other":{"type":"aws:cloudformation:stack","properties":{"templateFile":"Other.template.json","stackName":"OtherName"}}}}`
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := templateFromAssembly(dir, "TenantRouting")
+	if err != nil || got != filepath.Join(dir, "TenantRouting.template.json") {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if got, err := templateFromAssembly(dir, "OtherName"); err != nil || !strings.HasSuffix(got, "Other.template.json") {
+		t.Fatalf("stackName property not honoured: %q, %v", got, err)
+	}
+	if _, err := templateFromAssembly(dir, ""); err == nil || !strings.Contains(err.Error(), "--stack") {
+		t.Fatalf("two stacks without --stack: err = %v", err)
+	}
+	if _, err := templateFromAssembly(dir, "Nope"); err == nil || !strings.Contains(err.Error(), "Nope") {
+		t.Fatalf("unknown stack: err = %v", err)
+	}
+}
+
+func TestCheckPortsFreeNamesTheBusyFlag(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	busy := l.Addr().(*net.TCPAddr).Port
+	err = checkPortsFree(map[string]int{"--https-port": busy})
+	if err == nil || !strings.Contains(err.Error(), "--https-port") || !strings.Contains(err.Error(), strconv.Itoa(busy)) {
+		t.Fatalf("err = %v, want it to name --https-port and %d", err, busy)
+	}
+	if err := checkPortsFree(map[string]int{"--http-port": 0}); err == nil {
+		t.Fatal("port 0 accepted")
+	}
+}
+
+func TestWithDefaultsAddsPlaceholderCertificateOnlyWhenNoneGiven(t *testing.T) {
+	o := withDefaults(Options{})
+	if !hasContextKey(o.Context, "certificateArn") {
+		t.Fatal("no certificate placeholder added")
+	}
+	o = withDefaults(Options{Context: []string{"certificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/x"}})
+	if len(o.Context) != 1 {
+		t.Fatalf("user certificate overridden: %v", o.Context)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{".local/a.pem": ".local/a.pem", "a b": "'a b'", "it's": `'it'\''s'`, "": "''"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWriteDemoUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.csv")
+	if err := writeDemoUsers(path, []string{"tenant-A", "tenant-B"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	want := "username,email,tenant\ndemo-tenant-a,demo-tenant-a@example.com,tenant-A\ndemo-tenant-b,demo-tenant-b@example.com,tenant-B\n"
+	if string(b) != want {
+		t.Fatalf("users file:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+func TestSynthEnvDropsAWSSettings(t *testing.T) {
+	got := synthEnv([]string{"PATH=/bin", "AWS_PROFILE=prod", "AWS_REGION=eu-west-1", "CDK_DEFAULT_ACCOUNT=123456789012", "HOME=/root"})
+	want := "PATH=/bin HOME=/root CDK_DISABLE_CLI_TELEMETRY=true"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("synthEnv = %v, want %s", got, want)
+	}
+}
