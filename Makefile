@@ -1,0 +1,51 @@
+# One front door for humans and CI. Every target runs from the repository root.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+GO ?= go
+NPM_PREFIX := tools/node
+CDK := $(NPM_PREFIX)/node_modules/.bin/cdk
+FUZZTIME ?= 10s
+
+.PHONY: help deps local test unit lint fuzz bench synth deploy diagram clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+deps: ## install Go modules and the pinned npm tools (aws-cdk CLI, cognito-local)
+	$(GO) mod download
+	npm ci --prefix $(NPM_PREFIX) --no-audit --no-fund --loglevel=error
+
+local: deps ## run the whole system locally (cdk synth, cognito-local, RIE, local ALB); Ctrl-C stops it
+	$(GO) run ./cmd/local
+
+test: deps lint ## the full test suite: lint, unit, template and end-to-end tests, brief fuzzing
+	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+unit: ## fast tests only (skips the end-to-end run)
+	$(GO) test -short ./...
+
+lint: ## gofmt, go vet and shellcheck
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*'))"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	shellcheck scripts/*.sh .ci/run
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+bench: ## measure synth time and resources per tenant count, bootstrap size, local ALB overhead
+	./scripts/bench.sh
+
+synth: deps ## synthesize the CloudFormation template (pass CONTEXT="-c certificateArn=...")
+	$(CDK) synth $(CONTEXT)
+
+deploy: deps ## deploy to AWS (pass CONTEXT="-c certificateArn=..." or the domain options)
+	$(CDK) deploy $(CONTEXT)
+
+diagram: ## regenerate docs/architecture.{svg,png} from docs/architecture.dot (needs graphviz)
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+	dot -Tpng -Gdpi=110 docs/architecture.dot -o docs/architecture.png
+
+clean: ## remove build output and local state
+	rm -rf cdk.out .build .local
