@@ -11,7 +11,7 @@ while IFS= read -r file; do
     found=$((found + 1))
     log="$(mktemp)"
     printf 'fuzz %-40s %s (%s)\n' "$dir" "$target" "$fuzztime"
-    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir" >"$log" 2>&1; then
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "$dir" >"$log" 2>&1; then
       cat "$log"
       rm -f "$log"
       exit 1
