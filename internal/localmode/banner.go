@@ -12,11 +12,13 @@ import (
 func printBanner(w io.Writer, repoRoot string, st State, usersFile string) {
 	r := func(p string) string { return shellQuote(rel(repoRoot, p)) }
 	tenants := st.Tenants
-	first, other := tenants[0], tenants[0]
-	if len(tenants) > 1 {
-		other = tenants[1]
-	}
+	first := tenants[0]
 	user := DemoUsername(first)
+	crossTenant := ""
+	if len(tenants) > 1 {
+		crossTenant = fmt.Sprintf("\n  curl --cacert %s -i -H \"Authorization: Bearer $TOKEN\" '%s/%s/'  # another tenant's path: 401",
+			r(st.CACert), st.BaseURL, tenants[1])
+	}
 	fmt.Fprintf(w, `
 Local tenant routing is up. Everything below is served from the synthesized template.
   HTTPS listener (443)  %s
@@ -30,8 +32,7 @@ Paste into a shell at the repository root:
   export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=%s AWS_REGION=%s
   TOKEN=$(%s/get-token --client-id %s --username %s --passwords-file %s)
   curl --cacert %s -H "Authorization: Bearer $TOKEN" '%s/%s/orders/7?x=1'
-  curl --cacert %s -i '%s/%s/'                                   # no token: 401
-  curl --cacert %s -i -H "Authorization: Bearer $TOKEN" '%s/%s/'  # another tenant's path: 401
+  curl --cacert %s -i '%s/%s/'                                   # no token: 401%s
   curl -i '%s/%s/'                                               # HTTP: 301 to HTTPS
 
 The smoke matrix against this system:
@@ -46,8 +47,7 @@ Ctrl-C stops everything this command started.
 		st.CognitoURL, st.Region,
 		r(st.BinDir), st.ClientID, user, r(st.PasswordsFile),
 		r(st.CACert), st.BaseURL, first,
-		r(st.CACert), st.BaseURL, first,
-		r(st.CACert), st.BaseURL, other,
+		r(st.CACert), st.BaseURL, first, crossTenant,
 		st.HTTPURL, first,
 		st.BaseURL, st.HTTPURL, r(st.CACert), r(usersFile), r(st.PasswordsFile), st.ClientID,
 		st.CognitoURL, st.Region, r(st.BinDir),

@@ -178,3 +178,31 @@ func TestSynthEnvDropsAWSSettings(t *testing.T) {
 		t.Fatalf("synthEnv = %v, want %s", got, want)
 	}
 }
+
+func TestBannerNeverPrintsSecretsAndFitsTheTenants(t *testing.T) {
+	st := State{BaseURL: "https://127.0.0.1:8443", HTTPURL: "http://127.0.0.1:8080", CACert: "/r/.local/alb-cert.pem",
+		CognitoURL: "http://127.0.0.1:9229", Region: "us-east-1", ClientID: "client123", Issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc",
+		Tenants: []string{"tenant-A", "tenant-B"}, PasswordsFile: "/r/.local/passwords.json", BinDir: "/r/.local/bin"}
+	var b strings.Builder
+	printBanner(&b, "/r", st, "/r/.local/users.csv")
+	out := b.String()
+	for _, want := range []string{
+		"--username demo-tenant-a --passwords-file .local/passwords.json",
+		"curl --cacert .local/alb-cert.pem -H \"Authorization: Bearer $TOKEN\" 'https://127.0.0.1:8443/tenant-A/orders/7?x=1'",
+		"'https://127.0.0.1:8443/tenant-B/'  # another tenant's path: 401",
+		"scripts/smoke.sh --base-url https://127.0.0.1:8443 --http-url http://127.0.0.1:8080",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, " -k") || strings.Contains(out, "--insecure") {
+		t.Error("banner tells users to skip certificate verification")
+	}
+	st.Tenants = []string{"solo"}
+	b.Reset()
+	printBanner(&b, "/r", st, "/r/.local/users.csv")
+	if strings.Contains(b.String(), "another tenant") {
+		t.Errorf("single-tenant banner has a cross-tenant line:\n%s", b.String())
+	}
+}
