@@ -49,7 +49,7 @@ func newIdentity(scope constructs.Construct, id string, props identityProps) *Id
 	suppress(pool, "AwsSolutions-COG2",
 		"MFA is not required: the demo users sign in non-interactively (USER_PASSWORD_AUTH from scripts); require TOTP MFA for real users")
 	suppress(pool, "AwsSolutions-COG8",
-		"The Plus feature plan is billed per monthly active user; Essentials is enough for a pool whose only role is issuing access tokens with group claims")
+		"Threat protection needs the Plus feature plan, which costs several times Essentials per monthly active user; this pool only issues access tokens with group claims")
 
 	client := pool.AddClient(str("SpaClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret: jsii.Bool(false), // public SPA/CLI client: a secret could not be kept

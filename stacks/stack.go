@@ -20,7 +20,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Output logical ids (the stack contract; see /tmp/plan/contracts.md).
+// Output logical ids: a stable contract read by scripts/ (stack-outputs,
+// seed-users, smoke.sh) and documented in the README.
 const (
 	OutAlbDnsName       = "AlbDnsName"
 	OutBaseURL          = "BaseUrl"

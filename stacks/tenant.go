@@ -85,8 +85,11 @@ func newTenantBackend(scope constructs.Construct, id string, props TenantBackend
 	})
 
 	logGroup := awslogs.NewLogGroup(c, str("LogGroup"), &awslogs.LogGroupProps{
-		Retention:     retentionDays(props.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY, // names are generated, so a redeploy never collides
+		Retention: retentionDays(props.LogRetentionDays),
+		// Retained when a tenant is removed, so an offboarded tenant's logs stay
+		// available for audit until the retention expires. Names are generated,
+		// so re-adding the tenant never collides.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
 	// A role per tenant whose only permission is writing to its own log group
