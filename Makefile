@@ -11,9 +11,15 @@ FUZZTIME ?= 10s
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-deps: ## install Go modules and the pinned npm tools (aws-cdk CLI, cognito-local)
+NPM_STAMP := $(NPM_PREFIX)/node_modules/.package-lock.json
+
+deps: $(NPM_STAMP) ## install Go modules and the pinned npm tools (aws-cdk CLI, cognito-local)
 	$(GO) mod download
+
+# npm ci only when the lockfile changed since the last install (npm writes the stamp).
+$(NPM_STAMP): $(NPM_PREFIX)/package-lock.json
 	npm ci --prefix $(NPM_PREFIX) --no-audit --no-fund --loglevel=error
+	touch $@
 
 local: deps ## run the whole system locally (cdk synth, cognito-local, RIE, local ALB); Ctrl-C stops it
 	$(GO) run ./cmd/local

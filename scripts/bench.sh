@@ -60,7 +60,7 @@ for n in 2 25 "$max_tenants"; do
 		times+=("$(calc "$end - $start")")
 	done
 	median="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)"
-	resources="$(grep -c '"Type": "AWS::' "$out/TenantRouting.template.json")"
+	resources="$(node -e 'console.log(Object.keys(require(process.argv[1]).Resources).length)' "$out/TenantRouting.template.json")"
 	printf '%-10s %-12.2f %-10s\n' "$n" "$median" "$resources"
 	[[ -z $base_time ]] && base_time=$median
 	last_time=$median
