@@ -3,6 +3,7 @@ package stacks
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 
 	"fmt"
 	"net/netip"
@@ -66,10 +67,6 @@ const (
 	// fixedOutputCount is the number of outputs that do not depend on tenants.
 	fixedOutputCount = 8
 )
-
-// TenantIDPattern is what a tenant id must match: safe as a Cognito group name,
-// inside an ALB path pattern and inside an RE2 regex without escaping.
-var TenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
 var (
 	stackNamePattern      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
@@ -315,9 +312,9 @@ func parseTenants(file string, data []byte) ([]Tenant, []string) {
 		switch {
 		case t.ID == "":
 			add("%s: field \"id\" is missing or empty; give every tenant an id", where)
-		case !TenantIDPattern.MatchString(t.ID):
-			add("%s: field \"id\" must match %s (letters, digits, '-', '_'; starting with a letter or digit) "+
-				"so it is safe as a Cognito group name, an ALB path pattern and a regex", where, TenantIDPattern)
+		case !tenantid.Valid(t.ID):
+			add("%s: field \"id\" must match %s "+
+				"so it is safe as a Cognito group name, an ALB path pattern and a regex", where, tenantid.Rule)
 		case len("/"+t.ID+"/*") > maxPathPatternLen:
 			add("%s: field \"id\" is %d characters; the path pattern \"/<id>/*\" must fit in %d, so use at most %d",
 				where, len(t.ID), maxPathPatternLen, maxPathPatternLen-3)

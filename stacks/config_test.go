@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -269,7 +270,7 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		ids, prios, keys := map[string]bool{}, map[int]bool{}, map[string]bool{}
 		for i, tn := range cfg.Tenants {
-			if !TenantIDPattern.MatchString(tn.ID) || len(tn.ID) > 125 {
+			if !tenantid.Valid(tn.ID) || len(tn.ID) > 125 {
 				t.Fatalf("accepted bad id %q", tn.ID)
 			}
 			if ids[strings.ToLower(tn.ID)] || prios[tn.Priority] || keys[strings.ToLower(tn.OutputKey())] {

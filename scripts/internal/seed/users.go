@@ -6,6 +6,7 @@ package seed
 import (
 	"bytes"
 	"fmt"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 	"net/mail"
 	"regexp"
 	"sort"
@@ -56,9 +57,6 @@ func (e *ValidationError) Error() string {
 // [\p{L}\p{M}\p{S}\p{N}\p{P}]+ (max 128): ASCII names that are safe in shells,
 // file names and JSON.
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$`)
-
-// tenantPattern is the tenant id rule from the stack contract.
-var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
 // ParseUsers parses and validates a users file. knownTenants, when non-nil,
 // is the set of tenants the stack has; a user for any other tenant is a
@@ -129,7 +127,7 @@ func ParseUsers(name string, data []byte, knownTenants []string) ([]User, error)
 		case u.Tenant == "":
 			add(lineNo, "empty tenant")
 			ok = false
-		case !tenantPattern.MatchString(u.Tenant):
+		case !tenantid.Valid(u.Tenant):
 			add(lineNo, "invalid tenant id %q", truncate(u.Tenant))
 			ok = false
 		case knownTenants != nil && !known[u.Tenant]:
