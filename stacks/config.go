@@ -3,8 +3,6 @@ package stacks
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
-
 	"fmt"
 	"net/netip"
 	"os"
@@ -13,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 )
 
 // Context keys read by LoadConfig (set in cdk.json or with `cdk synth -c key=value`).

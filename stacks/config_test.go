@@ -1,13 +1,14 @@
 package stacks
 
 import (
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 )
 
 func TestParseConfigDefaults(t *testing.T) {

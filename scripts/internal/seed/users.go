@@ -6,11 +6,12 @@ package seed
 import (
 	"bytes"
 	"fmt"
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 	"net/mail"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
 )
 
 // Header is the required first line of a users file.
