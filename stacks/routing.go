@@ -26,12 +26,14 @@ type Routing struct {
 	Rules         []elb.CfnListenerRule
 	scope         constructs.Construct
 	listenerArn   *string
-	clientID      *string
+	identity      *Identity
+	clientID      *string // read once: each jsii call costs, and every rule needs it
 }
 
 type routingProps struct {
 	Network     *Network
 	Certificate *certificate
+	Identity    *Identity // issuer, JWKS endpoint and app client the rules verify against
 }
 
 func newRouting(scope constructs.Construct, id string, props routingProps) *Routing {
@@ -68,16 +70,17 @@ func newRouting(scope constructs.Construct, id string, props routingProps) *Rout
 			Permanent: jsii.Bool(true),
 		}),
 	})
-	return &Routing{LoadBalancer: alb, HTTPSListener: https, HTTPListener: http, scope: c, listenerArn: https.ListenerArn()}
+	return &Routing{
+		LoadBalancer: alb, HTTPSListener: https, HTTPListener: http, scope: c, listenerArn: https.ListenerArn(),
+		identity: props.Identity, clientID: props.Identity.Client.UserPoolClientId(),
+	}
 }
 
 // addTenantRule adds the tenant's listener rule. It is an L1 CfnListenerRule
 // because the L2 ListenerAction.authenticateJwt has no additionalClaims and
 // there is no L2 for rule transforms (aws-cdk PRs #36099, #35906).
-func (r *Routing) addTenantRule(t Tenant, backend *TenantBackend, identity *Identity) elb.CfnListenerRule {
-	if r.clientID == nil {
-		r.clientID = identity.Client.UserPoolClientId()
-	}
+func (r *Routing) addTenantRule(t Tenant, backend *TenantBackend) elb.CfnListenerRule {
+	identity := r.identity
 	rule := elb.NewCfnListenerRule(r.scope, str(t.ConstructID()+"Rule"), &elb.CfnListenerRuleProps{
 		ListenerArn: r.listenerArn,
 		Priority:    jsii.Number(float64(t.Priority)),

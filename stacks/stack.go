@@ -82,6 +82,7 @@ func NewTenantRoutingStack(scope constructs.Construct, props TenantRoutingStackP
 	routing := newRouting(stack, "Routing", routingProps{
 		Network:     network,
 		Certificate: cert,
+		Identity:    identity,
 	})
 	baseURL := cert.attachToLoadBalancer(stack, routing.LoadBalancer)
 
@@ -98,7 +99,7 @@ func NewTenantRoutingStack(scope constructs.Construct, props TenantRoutingStackP
 			UserPoolID:       poolID,
 			Shared:           shared,
 		})
-		routing.addTenantRule(t, tb, identity)
+		routing.addTenantRule(t, tb)
 		tenants = append(tenants, tb)
 	}
 
