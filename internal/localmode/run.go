@@ -101,6 +101,14 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}()
 
+	// Build the tools, the handler and the runtime emulator while the
+	// template is synthesized.
+	step("building seed/token tools, the tenant handler and the Lambda runtime emulator")
+	buildCtx, cancelBuilds := context.WithCancel(ctx)
+	defer cancelBuilds() // an early return kills a build still running
+	builds := make(chan binaries, 1)
+	go func() { builds <- buildBinaries(buildCtx, o.RepoRoot, work, binDir) }()
+
 	// 1. The template: the same one `cdk deploy` would deploy.
 	templatePath := o.Template
 	if templatePath == "" {
@@ -124,23 +132,13 @@ func Run(ctx context.Context, o Options) (err error) {
 	stackName := firstNonEmpty(o.StackName, strings.TrimSuffix(filepath.Base(templatePath), ".template.json"))
 	step("template %s: %d tenant group(s) %v", rel(o.RepoRoot, templatePath), len(identity.Groups), identity.Groups)
 
-	// Build the tools, the handler (for this machine's architecture: the
-	// deployed arm64 binary cannot run here) and the runtime emulator.
-	step("building seed/token tools, the tenant handler and the Lambda runtime emulator")
-	if err := goBuild(ctx, o.RepoRoot, binDir, "./scripts/seed-users", "./scripts/get-token"); err != nil {
-		return err
+	// The binaries do not depend on the template: they were built while it
+	// was synthesized.
+	bin := <-builds
+	if bin.err != nil {
+		return bin.err
 	}
-	bootstrap, err := gobuild.Build(ctx, gobuild.Options{
-		PackageDir: filepath.Join(o.RepoRoot, "lambda"), OutDir: filepath.Join(work, "build", "lambda"),
-		GOOS: "linux", GOARCH: runtime.GOARCH,
-	})
-	if err != nil {
-		return fmt.Errorf("build tenant handler: %w", err)
-	}
-	emulator := filepath.Join(binDir, "aws-lambda-rie")
-	if err := rie.BuildEmulator(ctx, emulator); err != nil {
-		return fmt.Errorf("build Lambda runtime interface emulator: %w", err)
-	}
+	bootstrap, emulator := bin.bootstrap, bin.emulator
 
 	// 2. cognito-local with the template's pool, client and groups.
 	poolID := PoolID(o.Region, stackName, identity.PoolLogicalID)
@@ -251,6 +249,32 @@ func Run(ctx context.Context, o Options) (err error) {
 	<-ctx.Done()
 	fmt.Fprintln(o.Out, "stopping: local ALB, runtime emulators, cognito-local")
 	return nil
+}
+
+// binaries are what local mode builds: the operator tools, the handler for
+// this machine's architecture (the deployed arm64 binary cannot run here) and
+// the pinned runtime emulator.
+type binaries struct {
+	bootstrap, emulator string
+	err                 error
+}
+
+func buildBinaries(ctx context.Context, repoRoot, work, binDir string) binaries {
+	if err := goBuild(ctx, repoRoot, binDir, "./scripts/seed-users", "./scripts/get-token"); err != nil {
+		return binaries{err: err}
+	}
+	bootstrap, err := gobuild.Build(ctx, gobuild.Options{
+		PackageDir: filepath.Join(repoRoot, "lambda"), OutDir: filepath.Join(work, "build", "lambda"),
+		GOOS: "linux", GOARCH: runtime.GOARCH,
+	})
+	if err != nil {
+		return binaries{err: fmt.Errorf("build tenant handler: %w", err)}
+	}
+	emulator := filepath.Join(binDir, "aws-lambda-rie")
+	if err := rie.BuildEmulator(ctx, emulator); err != nil {
+		return binaries{err: fmt.Errorf("build Lambda runtime interface emulator: %w", err)}
+	}
+	return binaries{bootstrap: bootstrap, emulator: emulator}
 }
 
 func withDefaults(o Options) Options {
