@@ -1,9 +1,12 @@
 package jwtvalidate
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // claimResult is the outcome of matching one additional claim.
@@ -81,6 +84,21 @@ func jsonString(raw json.RawMessage) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
+	// Fast path, what json.Unmarshal yields for a string without escapes,
+	// control characters or invalid UTF-8 (which it would replace).
+	if n := len(raw); n >= 2 && raw[n-1] == '"' {
+		inner := raw[1 : n-1]
+		plain := utf8.Valid(inner)
+		for _, c := range inner {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(inner), true
+		}
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", false
@@ -93,8 +111,13 @@ func jsonNumber(raw json.RawMessage) (float64, bool) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return 0, false
 	}
-	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil {
+	if !json.Valid(raw) {
+		return 0, false
+	}
+	// A valid JSON number: json.Unmarshal into a float64 is strconv.ParseFloat
+	// and fails on the same overflow.
+	f, err := strconv.ParseFloat(string(bytes.TrimRight(raw, " \t\r\n")), 64)
+	if err != nil {
 		return 0, false
 	}
 	return f, true

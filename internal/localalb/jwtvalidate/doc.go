@@ -62,4 +62,21 @@
 //   - A15 Rejections are 401; the response body is the caller's business.
 //
 // Verdict.Reason is a short machine-readable string and never contains token content.
+//
+// # Implementation notes (no observable behaviour; each has a test)
+//
+//   - N1 Verified-signature cache: RS256 verification is a pure function of the token
+//     bytes and the key, so each JWKS URL remembers the exact bytes of tokens whose
+//     signature verified, with the kid, the key and the parsed claims (at most 4096
+//     tokens and 16 MiB of token+payload bytes; arbitrary entries are evicted). A
+//     repeated token skips only the signature verification and the payload parsing:
+//     the kid is still looked up in the key set on every request (so TTL refreshes,
+//     unknown-kid refetches and fetch failures happen exactly as without the cache)
+//     and must still select the very key that verified the token, and iss, exp, nbf,
+//     iat and the additional claims of the validating rule are still evaluated against
+//     the current time. Every successful fetch of the URL starts a new generation and
+//     empties its cache, so after a key rotation each token is verified again against
+//     the new set. Only tokens whose signature verified are cached (a forged or
+//     tampered token differs in its bytes and never hits), so the cache cannot be
+//     filled without valid signatures.
 package jwtvalidate

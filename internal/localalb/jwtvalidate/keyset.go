@@ -67,12 +67,15 @@ type jwksEntry struct {
 	lastAttempt time.Time
 	lastErr     *fetchError   // result of the last fetch; nil if it succeeded
 	inflight    chan struct{} // closed when the running fetch ends; nil when none runs
+
+	verified verifiedCache // tokens verified with the current set (implementation note N1)
 }
 
 // jwksSnapshot is an immutable parsed key set.
 type jwksSnapshot struct {
 	keys      map[string]*rsa.PublicKey // usable RS256 verification keys by kid
 	fetchedAt time.Time
+	gen       uint64 // 1 for the first successful fetch of the URL, +1 for each later one
 }
 
 // fetchError is a failed JWKS fetch; reason becomes the Verdict.Reason of a 500.
@@ -119,16 +122,16 @@ func (ks *KeySet) entry(jwksURL string) *jwksEntry {
 
 // key returns the verification key for kid from the JWKS at jwksURL, fetching the
 // set when it is not cached, stale, or lacks kid (rate limited, one fetch at a time
-// per URL). On failure it returns the verdict to answer with.
-func (ks *KeySet) key(ctx context.Context, jwksURL, kid string) (*rsa.PublicKey, Verdict) {
-	e := ks.entry(jwksURL)
+// per URL), and the generation of the set it comes from. e is ks.entry(jwksURL). On
+// failure it returns the verdict to answer with.
+func (ks *KeySet) key(ctx context.Context, e *jwksEntry, jwksURL, kid string) (*rsa.PublicKey, uint64, Verdict) {
 	fetched := false // this call has already fetched or waited for a fetch
 	for {
 		now := ks.opts.Now()
 		snap := e.current.Load()
 		if snap != nil && now.Sub(snap.fetchedAt) < ks.opts.TTL {
 			if k := snap.keys[kid]; k != nil {
-				return k, Verdict{}
+				return k, snap.gen, Verdict{}
 			}
 		}
 
@@ -139,7 +142,7 @@ func (ks *KeySet) key(ctx context.Context, jwksURL, kid string) (*rsa.PublicKey,
 			select {
 			case <-wait:
 			case <-ctx.Done():
-				return nil, Verdict{Status: http.StatusInternalServerError, Reason: "jwks unavailable: " + ctx.Err().Error()}
+				return nil, 0, Verdict{Status: http.StatusInternalServerError, Reason: "jwks unavailable: " + ctx.Err().Error()}
 			}
 			fetched = true
 			continue
@@ -155,7 +158,12 @@ func (ks *KeySet) key(ctx context.Context, jwksURL, kid string) (*rsa.PublicKey,
 
 			e.mu.Lock()
 			if ferr == nil {
-				e.current.Store(&jwksSnapshot{keys: keys, fetchedAt: ks.opts.Now()})
+				gen := uint64(1)
+				if old := e.current.Load(); old != nil {
+					gen = old.gen + 1
+				}
+				e.verified.reset(gen) // before the new set is visible
+				e.current.Store(&jwksSnapshot{keys: keys, fetchedAt: ks.opts.Now(), gen: gen})
 			}
 			e.lastErr = ferr
 			e.inflight = nil
@@ -170,13 +178,13 @@ func (ks *KeySet) key(ctx context.Context, jwksURL, kid string) (*rsa.PublicKey,
 		// No fetch now: answer from what is cached, even if stale (assumption A11).
 		if snap != nil {
 			if k := snap.keys[kid]; k != nil {
-				return k, Verdict{}
+				return k, snap.gen, Verdict{}
 			}
 		}
 		if lastErr != nil {
-			return nil, Verdict{Status: http.StatusInternalServerError, Reason: lastErr.reason}
+			return nil, 0, Verdict{Status: http.StatusInternalServerError, Reason: lastErr.reason}
 		}
-		return nil, Verdict{Status: http.StatusUnauthorized, Reason: "unknown kid"}
+		return nil, 0, Verdict{Status: http.StatusUnauthorized, Reason: "unknown kid"}
 	}
 }
 

@@ -47,6 +47,7 @@ type Validator struct {
 	jwksURL   string
 	claims    []Claim
 	keys      *KeySet
+	entry     *jwksEntry // keys.entry(jwksURL)
 	now       func() time.Time
 	clockSkew float64 // seconds
 }
@@ -83,6 +84,7 @@ func NewValidator(cfg Config, keys *KeySet, opts ValidatorOptions) (*Validator, 
 		jwksURL:   jwksURL,
 		claims:    claims,
 		keys:      keys,
+		entry:     keys.entry(jwksURL),
 		now:       now,
 		clockSkew: opts.ClockSkew.Seconds(),
 	}, nil
@@ -98,11 +100,49 @@ func (v *Validator) Check(ctx context.Context, h http.Header) Verdict {
 	if !verdict.Passed() {
 		return verdict
 	}
-	payload, verdict := v.verifySignature(ctx, token)
+	claims, verdict := v.verifiedClaims(ctx, token)
 	if !verdict.Passed() {
 		return verdict
 	}
-	return v.checkClaims(payload)
+	return v.checkClaims(claims)
+}
+
+var verdictCancelled = Verdict{Status: http.StatusInternalServerError, Reason: "request cancelled"}
+
+// verifiedClaims verifies the token's signature and returns its parsed claims. A token
+// whose exact bytes verified before against the key its kid still selects in the
+// current key set of the URL is not verified or parsed again (implementation note N1);
+// everything else that depends on time or on the key set is evaluated as for a new
+// token, in the same order as jws.Verify and the key provider do.
+func (v *Validator) verifiedClaims(ctx context.Context, token string) (map[string]json.RawMessage, Verdict) {
+	if vt := v.entry.verified.get(token); vt != nil {
+		// The header checks and the parse are pure functions of the token: they passed.
+		if ctx.Err() != nil {
+			return nil, verdictCancelled
+		}
+		key, _, verdict := v.keys.key(ctx, v.entry, v.jwksURL, vt.kid)
+		if !verdict.Passed() {
+			return nil, verdict
+		}
+		if ctx.Err() != nil {
+			return nil, verdictCancelled
+		}
+		if key == vt.key {
+			v.entry.verified.hits.Add(1)
+			return vt.claims, Verdict{}
+		}
+		// The key set changed since: verify from scratch.
+	}
+	payload, kp, verdict := v.verifySignature(ctx, token)
+	if !verdict.Passed() {
+		return nil, verdict
+	}
+	claims, ok := parseClaims(payload)
+	if !ok {
+		return nil, reject("malformed claims")
+	}
+	v.entry.verified.put(token, kp.gen, &verifiedToken{kid: kp.kid, key: kp.key, claims: claims, size: len(payload)})
+	return claims, Verdict{}
 }
 
 // bearerToken extracts the token of the single Authorization header: scheme "Bearer"
@@ -169,6 +209,10 @@ type keyProvider struct {
 	v        *Validator
 	verdict  Verdict
 	supplied bool
+	// The key supplied for the signature: its kid and the generation of its set.
+	kid string
+	key *rsa.PublicKey
+	gen uint64
 }
 
 var errNoKey = errors.New("no key")
@@ -193,18 +237,20 @@ func (p *keyProvider) FetchKeys(ctx context.Context, sink jws.KeySink, sig *jws.
 		p.verdict = reject("missing kid")
 		return errNoKey
 	}
-	var key *rsa.PublicKey
-	key, p.verdict = p.v.keys.key(ctx, p.v.jwksURL, kid)
+	key, gen, verdict := p.v.keys.key(ctx, p.v.entry, p.v.jwksURL, kid)
+	p.verdict = verdict
 	if !p.verdict.Passed() {
 		return errNoKey
 	}
 	sink.Key(jwa.RS256(), key)
 	p.supplied = true
+	p.kid, p.key, p.gen = kid, key, gen
 	return nil
 }
 
-// verifySignature verifies the compact JWS with jwx and returns its payload.
-func (v *Validator) verifySignature(ctx context.Context, token string) ([]byte, Verdict) {
+// verifySignature verifies the compact JWS with jwx and returns its payload and the
+// key provider that supplied the key.
+func (v *Validator) verifySignature(ctx context.Context, token string) ([]byte, *keyProvider, Verdict) {
 	kp := &keyProvider{v: v}
 	payload, err := jws.Verify([]byte(token),
 		jws.WithCompact(),
@@ -214,28 +260,34 @@ func (v *Validator) verifySignature(ctx context.Context, token string) ([]byte, 
 	)
 	switch {
 	case err == nil:
-		return payload, Verdict{}
+		return payload, kp, Verdict{}
 	case !kp.verdict.Passed():
-		return nil, kp.verdict
+		return nil, nil, kp.verdict
 	case ctx.Err() != nil:
-		return nil, Verdict{Status: http.StatusInternalServerError, Reason: "request cancelled"}
+		return nil, nil, verdictCancelled
 	case kp.supplied:
-		return nil, reject("bad signature")
+		return nil, nil, reject("bad signature")
 	default:
-		return nil, reject("malformed token")
+		return nil, nil, reject("malformed token")
 	}
 }
 
-// checkClaims validates the registered claims and the additional claims of a verified
-// payload. Claims are decoded with encoding/json rather than jwx's jwt package because
-// RFC 7519 NumericDate is a JSON number and jwt.Parse also accepts strings (even RFC 3339
-// dates) unless a process-wide "pedantic" setting is changed (assumption A7).
-func (v *Validator) checkClaims(payload []byte) Verdict {
+// parseClaims decodes a verified payload into its top-level claims; false when it is
+// not a JSON object. Claims are decoded with encoding/json rather than jwx's jwt
+// package because RFC 7519 NumericDate is a JSON number and jwt.Parse also accepts
+// strings (even RFC 3339 dates) unless a process-wide "pedantic" setting is changed
+// (assumption A7).
+func parseClaims(payload []byte) (map[string]json.RawMessage, bool) {
 	var claims map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
-		return reject("malformed claims")
+		return nil, false
 	}
+	return claims, true
+}
 
+// checkClaims validates the registered claims and the additional claims of a verified
+// payload against the current time. It only reads claims (which may be shared).
+func (v *Validator) checkClaims(claims map[string]json.RawMessage) Verdict {
 	iss, present := claims["iss"]
 	if !present {
 		return reject("missing iss")
