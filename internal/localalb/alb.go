@@ -489,6 +489,16 @@ func (ls *listenerServer) handle(w http.ResponseWriter, r *http.Request, e *logE
 }
 
 func dropInvalidHeaders(h http.Header) http.Header {
+	valid := true
+	for k := range h {
+		if !validALBHeaderName(k) {
+			valid = false
+			break
+		}
+	}
+	if valid {
+		return h // nothing to drop (the header is only read)
+	}
 	out := make(http.Header, len(h))
 	for k, v := range h {
 		if validALBHeaderName(k) {
@@ -598,7 +608,21 @@ func (ls *listenerServer) redirect(w http.ResponseWriter, r *http.Request, e *lo
 func newTraceID(now time.Time) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%s", now.Unix(), hex.EncodeToString(b[:]))
+	out := make([]byte, 0, 7+16+1+24)
+	out = append(out, "Root=1-"...)
+	secs := strconv.FormatInt(now.Unix(), 16) // as %08x: the sign counts towards the width
+	pad := 8 - len(secs)
+	if secs[0] == '-' {
+		out = append(out, '-')
+		secs = secs[1:]
+	}
+	for range pad {
+		out = append(out, '0')
+	}
+	out = append(out, secs...)
+	out = append(out, '-')
+	out = hex.AppendEncode(out, b[:])
+	return string(out)
 }
 
 // forwardHeaders builds the event headers (lower-case, arrival order per
@@ -714,7 +738,11 @@ func (ls *listenerServer) forward(w http.ResponseWriter, r *http.Request, e *log
 		ls.albError(w, e, http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxLambdaRequestBody+1))
+	var body []byte
+	var err error
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxLambdaRequestBody+1))
+	}
 	if err != nil {
 		e.errorReason = "ClientReadError"
 		ls.albError(w, e, http.StatusBadRequest)

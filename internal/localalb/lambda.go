@@ -1,13 +1,13 @@
 package localalb
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -63,60 +63,189 @@ type headerField struct{ name, value string }
 
 // buildEvent builds the invoke payload. headers are lower-cased names in
 // arrival order; for single-value mode the last value of a name wins.
+//
+// The JSON is written directly rather than through encoding/json, byte for
+// byte what json.Marshal produces for lambdaEvent (fields in struct order,
+// map keys sorted, the same string escaping, "queryStringParameters":{} /
+// "multiValueQueryStringParameters":{} first when the query is empty); a
+// differential test and fuzz target check that against encoding/json.
 func buildEvent(tg *TargetGroup, method, path, rawQuery string, headers []headerField, body []byte, contentType string) ([]byte, error) {
-	var ev lambdaEvent
-	ev.RequestContext.ELB.TargetGroupArn = tg.ARN
-	ev.HTTPMethod = method
-	ev.Path = path
 	pairs := parseQuery(rawQuery)
-	if tg.MultiValueHeaders {
-		ev.MultiValueQueryStringParameters = map[string][]string{}
-		for _, p := range pairs {
-			ev.MultiValueQueryStringParameters[p.key] = append(ev.MultiValueQueryStringParameters[p.key], p.value)
-		}
-		ev.MultiValueHeaders = map[string][]string{}
-		for _, h := range headers {
-			ev.MultiValueHeaders[h.name] = append(ev.MultiValueHeaders[h.name], h.value)
-		}
-	} else {
-		ev.QueryStringParameters = map[string]string{}
-		for _, p := range pairs {
-			ev.QueryStringParameters[p.key] = p.value
-		}
-		ev.Headers = map[string]string{}
-		for _, h := range headers {
-			ev.Headers[h.name] = h.value
-		}
+	fields := make([]headerField, 0, len(pairs)+len(headers))
+	for _, p := range pairs {
+		fields = append(fields, headerField{p.key, p.value})
 	}
+	query := fields[:len(pairs):len(pairs)]
+	hdrs := append(fields[len(pairs):], headers...)
+	sortFields(query)
+	sortFields(hdrs)
+
+	bodyText, base64Body := "", false
 	if len(body) > 0 {
 		if isTextContentType(contentType) && utf8.Valid(body) {
-			ev.Body = string(body)
+			bodyText = string(body)
 		} else {
-			ev.Body = base64.StdEncoding.EncodeToString(body)
-			ev.IsBase64Encoded = true
+			bodyText = base64.StdEncoding.EncodeToString(body)
+			base64Body = true
 		}
 	}
-	out, err := json.Marshal(&ev)
-	if err != nil {
-		return nil, fmt.Errorf("encode lambda event: %w", err)
+
+	size := 160 + len(tg.ARN) + len(method) + len(path) + len(rawQuery) + 2*len(bodyText)
+	for _, h := range headers {
+		size += len(h.name) + len(h.value) + 8
 	}
-	// Empty maps must still be present ({}), which omitempty would drop.
-	if len(ev.QueryStringParameters) == 0 && !tg.MultiValueHeaders {
-		out = insertEmptyField(out, "queryStringParameters")
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	if tg.MultiValueHeaders {
+		if len(query) == 0 {
+			out = append(out, `"multiValueQueryStringParameters":{},`...)
+		}
+	} else if len(query) == 0 {
+		out = append(out, `"queryStringParameters":{},`...)
 	}
-	if len(ev.MultiValueQueryStringParameters) == 0 && tg.MultiValueHeaders {
-		out = insertEmptyField(out, "multiValueQueryStringParameters")
+	out = append(out, `"requestContext":{"elb":{"targetGroupArn":`...)
+	out = appendJSONString(out, tg.ARN)
+	out = append(out, `}},"httpMethod":`...)
+	out = appendJSONString(out, method)
+	out = append(out, `,"path":`...)
+	out = appendJSONString(out, path)
+	if tg.MultiValueHeaders {
+		if len(query) > 0 {
+			out = append(out, `,"multiValueQueryStringParameters":`...)
+			out = appendMultiValueMap(out, query)
+		}
+		if len(hdrs) > 0 {
+			out = append(out, `,"multiValueHeaders":`...)
+			out = appendMultiValueMap(out, hdrs)
+		}
+	} else {
+		if len(query) > 0 {
+			out = append(out, `,"queryStringParameters":`...)
+			out = appendSingleValueMap(out, query)
+		}
+		if len(hdrs) > 0 {
+			out = append(out, `,"headers":`...)
+			out = appendSingleValueMap(out, hdrs)
+		}
 	}
+	if base64Body {
+		out = append(out, `,"isBase64Encoded":true,"body":`...)
+	} else {
+		out = append(out, `,"isBase64Encoded":false,"body":`...)
+	}
+	out = appendJSONString(out, bodyText)
+	out = append(out, '}')
 	return out, nil
 }
 
-// insertEmptyField adds "name":{} right after the opening brace.
-func insertEmptyField(js []byte, name string) []byte {
-	var b bytes.Buffer
-	b.Grow(len(js) + len(name) + 6)
-	b.WriteString(`{"` + name + `":{},`)
-	b.Write(js[1:])
-	return b.Bytes()
+// sortFields sorts by name (byte order, as encoding/json sorts map keys),
+// keeping the arrival order of equal names.
+func sortFields(f []headerField) {
+	slices.SortStableFunc(f, func(a, b headerField) int { return strings.Compare(a.name, b.name) })
+}
+
+// appendSingleValueMap writes sorted fields as a JSON object of strings; the
+// last value of a repeated name wins.
+func appendSingleValueMap(out []byte, sorted []headerField) []byte {
+	out = append(out, '{')
+	for i, f := range sorted {
+		if i+1 < len(sorted) && sorted[i+1].name == f.name {
+			continue
+		}
+		if out[len(out)-1] != '{' {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, f.name)
+		out = append(out, ':')
+		out = appendJSONString(out, f.value)
+	}
+	return append(out, '}')
+}
+
+// appendMultiValueMap writes sorted fields as a JSON object of string arrays
+// (values of a name in arrival order).
+func appendMultiValueMap(out []byte, sorted []headerField) []byte {
+	out = append(out, '{')
+	for i, f := range sorted {
+		if i == 0 || sorted[i-1].name != f.name {
+			if i > 0 {
+				out = append(out, "],"...)
+			}
+			out = appendJSONString(out, f.name)
+			out = append(out, ":["...)
+		} else {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, f.value)
+	}
+	if len(sorted) > 0 {
+		out = append(out, ']')
+	}
+	return append(out, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe: ASCII bytes encoding/json writes unescaped with HTML escaping on.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a JSON string exactly as encoding/json does
+// (HTML escaping on: <, > and & become \u003c, \u003e, \u0026; invalid
+// UTF-8 becomes \ufffd; U+2028 and U+2029 are escaped).
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if jsonSafe[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // Access-log style reasons for a 502 from a Lambda target.
@@ -156,7 +285,7 @@ func parseLambdaResponse(payload []byte, multiValue bool) (*lambdaResult, error)
 	if len(payload) > maxLambdaResponse {
 		return nil, &targetError{reasonLambdaResponseTooLarge, fmt.Sprintf("%d bytes exceeds %d", len(payload), maxLambdaResponse)}
 	}
-	var fields map[string]json.RawMessage
+	var fields map[string]jsonKind
 	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
 		return nil, &targetError{reasonLambdaInvalidResponse, "not a JSON object"}
 	}
@@ -180,19 +309,23 @@ func parseLambdaResponse(payload []byte, multiValue bool) (*lambdaResult, error)
 		Body              string              `json:"body"`
 		IsBase64Encoded   bool                `json:"isBase64Encoded"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&resp); err != nil {
+	// payload is one valid JSON object (checked above) and resp has no
+	// interface{} fields, so this is what a json.Decoder with UseNumber gives.
+	if err := json.Unmarshal(payload, &resp); err != nil {
 		return nil, &targetError{reasonLambdaInvalidResponse, "malformed field: " + err.Error()}
 	}
-	if raw := fields["statusCode"]; len(raw) == 0 || raw[0] == '"' {
+	if fields["statusCode"] == '"' {
 		return nil, &targetError{reasonLambdaInvalidResponse, "statusCode must be a number"}
 	}
 	code, err := resp.StatusCode.Int64()
 	if err != nil || code < 100 || code > 599 {
 		return nil, &targetError{reasonLambdaInvalidResponse, fmt.Sprintf("statusCode %s is not 100..599", resp.StatusCode)}
 	}
-	res := &lambdaResult{status: int(code), header: http.Header{}}
+	n := len(resp.Headers)
+	if multiValue {
+		n = len(resp.MultiValueHeaders)
+	}
+	res := &lambdaResult{status: int(code), header: make(http.Header, n)}
 	add := func(name, value string) error {
 		if !validHeaderName(name) || !validHeaderValue(value) {
 			return &targetError{reasonLambdaInvalidResponse, fmt.Sprintf("invalid header %q", name)}
@@ -229,6 +362,18 @@ func parseLambdaResponse(payload []byte, multiValue bool) (*lambdaResult, error)
 		res.body = []byte(resp.Body)
 	}
 	return res, nil
+}
+
+// jsonKind records only the first byte of a JSON value: the top-level
+// members of a Lambda response are checked for presence (and statusCode for
+// being a string) without copying their values.
+type jsonKind byte
+
+func (k *jsonKind) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 {
+		*k = jsonKind(b[0])
+	}
+	return nil
 }
 
 // validHeaderName: RFC 7230 token.

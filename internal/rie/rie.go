@@ -21,6 +21,7 @@
 package rie
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -31,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,10 +92,14 @@ type Options struct {
 type Instance struct {
 	invokeAddr, runtimeAPIAddr string
 	url                        string
-	client                     *http.Client
 	cmd                        *exec.Cmd
 
 	invokeMu sync.Mutex // one invoke at a time: RIE crashes on overlap
+
+	connMu  sync.Mutex  // guards idle and closed
+	idle    *invokeConn // kept-alive connection to the invoke listener, nil if none
+	closed  bool        // Stop was called: no connection is kept
+	reqHead []byte      // request line and fixed headers; guarded by invokeMu
 
 	exited   chan struct{} // closed when the process has exited
 	exitErr  error         // valid after exited is closed
@@ -138,12 +144,8 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		url:            "http://" + invokeAddr + InvokePath,
 		cmd:            cmd,
 		exited:         make(chan struct{}),
-		client: &http.Client{Transport: &http.Transport{
-			Proxy:               nil, // never route 127.0.0.1 through a proxy
-			MaxIdleConnsPerHost: 2,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		}},
+		reqHead: []byte("POST " + InvokePath + " HTTP/1.1\r\nHost: " + invokeAddr +
+			"\r\nUser-Agent: Go-http-client/1.1\r\nContent-Type: application/json\r\nContent-Length: "),
 	}
 	go func() {
 		inst.exitErr = cmd.Wait()
@@ -201,31 +203,169 @@ func (i *Instance) Alive() bool {
 // Invoke sends one payload and returns the function's response payload.
 // Calls are serialized. A function error is NOT an error here: RIE answers
 // HTTP 200 with {"errorType":..,"errorMessage":..} and that body is returned.
-// Errors are: the process is gone, a transport failure, a non-200 status.
+// Errors are: the process is gone, a transport failure, a non-200 status, ctx
+// ending before the response was read.
+//
+// The request is a plain HTTP/1.1 POST over one kept-alive loopback
+// connection that the calling goroutine writes and reads itself (invokes are
+// serialized anyway): unlike net/http's Transport, no writer and reader
+// goroutines hand each invoke over, which matters for latency (see
+// invokeConn). The connection is checked for a close by RIE before reuse and
+// is dropped after any error, a "Connection: close" or an unread body.
 func (i *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	i.invokeMu.Lock()
 	defer i.invokeMu.Unlock()
 	if !i.Alive() {
 		return nil, fmt.Errorf("rie %s: emulator process has exited: %v", i.invokeAddr, i.exitErr)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, i.url, bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("rie %s: build request: %w", i.invokeAddr, err)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("rie %s: invoke: %w", i.invokeAddr, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := i.client.Do(req)
+	ic, err := i.conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("rie %s: invoke: %w", i.invokeAddr, err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxInvokeResponse))
-	if err != nil {
-		return nil, fmt.Errorf("rie %s: read response: %w", i.invokeAddr, err)
+	status, body, reusable, err := i.roundTrip(ctx, ic, payload)
+	if reusable && err == nil {
+		i.putIdle(ic)
+	} else {
+		_ = ic.c.Close()
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("rie %s: invoke returned HTTP %d: %.200s", i.invokeAddr, resp.StatusCode, body)
+	if err != nil {
+		if _, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection deadline is ctx's: ctx ends now too. Wait for it so
+			// that callers see ctx.Err() (the ALB maps it to a timeout).
+			<-ctx.Done()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		return nil, fmt.Errorf("rie %s: invoke: %w", i.invokeAddr, err)
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("rie %s: invoke returned HTTP %d: %.200s", i.invokeAddr, status, body)
 	}
 	return body, nil
+}
+
+// invokeConn is a connection to the emulator's invoke listener.
+type invokeConn struct {
+	c  *net.TCPConn
+	br *bufio.Reader
+}
+
+// conn returns the kept-alive connection if RIE has not closed it, else a new one.
+func (i *Instance) conn(ctx context.Context) (*invokeConn, error) {
+	i.connMu.Lock()
+	ic := i.idle
+	i.idle = nil
+	i.connMu.Unlock()
+	if ic != nil {
+		if peerOpen(ic.c) {
+			return ic, nil
+		}
+		_ = ic.c.Close()
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", i.invokeAddr)
+	if err != nil {
+		return nil, err
+	}
+	tc, ok := c.(*net.TCPConn)
+	if !ok { // cannot happen for "tcp"
+		_ = c.Close()
+		return nil, fmt.Errorf("unexpected connection type %T", c)
+	}
+	return &invokeConn{c: tc, br: bufio.NewReaderSize(tc, 16<<10)}, nil
+}
+
+// putIdle keeps ic for the next invoke unless the instance is stopping.
+func (i *Instance) putIdle(ic *invokeConn) {
+	i.connMu.Lock()
+	defer i.connMu.Unlock()
+	if i.closed {
+		_ = ic.c.Close()
+		return
+	}
+	i.idle = ic
+}
+
+// peerOpen reports whether an idle connection is still usable: the peer has not
+// closed it and sent nothing unsolicited (what net/http's Transport watches for
+// with a reader goroutine, done here with one non-blocking peek).
+func peerOpen(c *net.TCPConn) bool {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	open := false
+	var buf [1]byte
+	err = rc.Read(func(fd uintptr) bool {
+		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK
+		return true // never wait
+	})
+	return err == nil && open
+}
+
+// aLongTimeAgo is a deadline in the past: it interrupts blocked I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// roundTrip writes one invoke request on ic and reads the response. reusable
+// reports whether ic may carry the next invoke.
+func (i *Instance) roundTrip(ctx context.Context, ic *invokeConn, payload []byte) (status int, body []byte, reusable bool, err error) {
+	deadline, _ := ctx.Deadline() // zero: none
+	if err := ic.c.SetDeadline(deadline); err != nil {
+		return 0, nil, false, err
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { _ = ic.c.SetDeadline(aLongTimeAgo) })
+		defer stop()
+	}
+
+	head := strconv.AppendInt(i.reqHead, int64(len(payload)), 10)
+	head = append(head, "\r\n\r\n"...)
+	i.reqHead = head[:len(i.reqHead)] // keep a grown buffer for the next invoke
+	bufs := net.Buffers{head, payload}
+	if _, err := bufs.WriteTo(ic.c); err != nil {
+		return 0, nil, false, err
+	}
+
+	resp, err := http.ReadResponse(ic.br, nil)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	defer resp.Body.Close()
+	body, complete, err := readBody(resp)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("read response: %w", err)
+	}
+	return resp.StatusCode, body, complete && !resp.Close && ic.br.Buffered() == 0, nil
+}
+
+// readBody reads at most maxInvokeResponse bytes of the body; complete reports
+// whether the whole body was read (the connection is then at a message boundary).
+func readBody(resp *http.Response) (body []byte, complete bool, err error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxInvokeResponse {
+		body = make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, false, err
+		}
+		// Reading to EOF lets the body reader consume its framing.
+		var one [1]byte
+		if k, err := resp.Body.Read(one[:]); k != 0 || err != io.EOF {
+			return body, false, nil
+		}
+		return body, true, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxInvokeResponse))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(body) < maxInvokeResponse {
+		return body, true, nil
+	}
+	return body, false, nil // possibly more: never reuse the connection
 }
 
 // Stop terminates the emulator and its bootstrap: SIGTERM to the process
@@ -233,7 +373,13 @@ func (i *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // concurrently.
 func (i *Instance) Stop() error {
 	i.stopOnce.Do(func() {
-		i.client.CloseIdleConnections()
+		i.connMu.Lock()
+		i.closed = true
+		if i.idle != nil {
+			_ = i.idle.c.Close()
+			i.idle = nil
+		}
+		i.connMu.Unlock()
 		pgid := i.cmd.Process.Pid
 		if !i.Alive() {
 			// The leader is gone; its group may still hold the bootstrap.
