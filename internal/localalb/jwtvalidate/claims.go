@@ -22,7 +22,7 @@ const (
 // A9). Comparison is exact and case-sensitive.
 //   - single-string: the claim is a JSON string equal to one of the values.
 //   - string-array: the claim is a JSON array of strings with at least one element
-//     equal to one of the values; a plain JSON string is treated as a one-element array.
+//     equal to one of the values; a plain JSON string is the wrong type (A9).
 //   - space-separated-values: the claim is a JSON string whose space-separated tokens
 //     include every configured value.
 func matchClaim(c Claim, raw json.RawMessage) claimResult {
@@ -38,12 +38,6 @@ func matchClaim(c Claim, raw json.RawMessage) claimResult {
 		return claimMismatch
 
 	case FormatStringArray:
-		if s, ok := jsonString(raw); ok {
-			if slices.Contains(c.Values, s) {
-				return claimMatch
-			}
-			return claimMismatch
-		}
 		if len(raw) == 0 || raw[0] != '[' {
 			return claimWrongType
 		}

@@ -37,8 +37,11 @@
 //     "claim X missing", a wrong JSON type → "claim X wrong type":
 //     single-string: a JSON string equal to one of the values;
 //     string-array: a JSON array of strings with at least one element equal to one of
-//     the values (a non-string element is a wrong type), and a plain JSON string is
-//     accepted as a one-element array (RFC 7519 `aud` style);
+//     the values (a non-string element is a wrong type); a plain JSON string is a
+//     wrong type too. AWS's wording ("the claim must match one of the values in an
+//     array") does not say whether a bare string counts; the stricter reading is
+//     chosen so that the emulator can only be stricter than AWS, never more
+//     permissive (deny by default), and agrees with the tenant handler's check;
 //     space-separated-values: a JSON string whose tokens split on " " include ALL values.
 //   - A10 JWKS keys: only entries with kty RSA, a kid, use absent or "sig", alg absent
 //     or RS256 and key_ops absent or containing "verify" are used; with repeated kids

@@ -61,7 +61,7 @@ func TestCheck(t *testing.T) {
 			return sign(t, jwa.RS256(), k.rotated, "key-2", baseClaims())
 		}, 0, ""},
 		{"valid with several groups", valid(map[string]any{"cognito:groups": []string{"other", "tenant-A"}}), 0, ""},
-		{"string-array claim given as plain string (A9)", valid(map[string]any{"cognito:groups": "tenant-A"}), 0, ""},
+		{"string-array claim given as plain string (A9)", valid(map[string]any{"cognito:groups": "tenant-A"}), 401, "claim cognito:groups wrong type"},
 		{"fractional exp in the future", valid(map[string]any{"exp": float64(now) + 0.5}), 0, ""},
 		{"without iat and nbf", valid(map[string]any{"iat": nil}), 0, ""},
 
