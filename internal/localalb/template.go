@@ -820,6 +820,23 @@ func loadConditions(o *obj) []*Condition {
 	return conds
 }
 
+// loadMatchValues reads the Values and RegexValues of a path-pattern,
+// host-header or http-header condition into cond: checkValue validates one
+// literal value (given its field path), globs fold case when foldCase, and
+// legacy accepts the pre-config top-level Values. It returns the number of
+// match evaluations and of wildcard characters.
+func loadMatchValues(c, cfg *obj, cond *Condition, legacy, foldCase bool, checkValue func(field, v string)) (evals, wild int) {
+	values, regexes, vf, rf := valuesAndRegexes(c, cfg, legacy)
+	for i, v := range values {
+		checkValue(fmt.Sprintf("%s[%d]", vf, i), v)
+		cond.globs = append(cond.globs, compileGlob(v, foldCase, false))
+		wild += wildcards(v, false)
+	}
+	cond.Values = values
+	compileRegexes(cond, c, rf, regexes)
+	return len(values) + len(regexes), wild
+}
+
 // valuesAndRegexes reads Values/RegexValues of a condition config, plus the
 // legacy top-level Values (path-pattern, host-header) and top-level
 // RegexValues of the condition itself.
@@ -924,33 +941,20 @@ func loadCondition(c *obj) (*Condition, int, int) {
 	switch field {
 	case FieldPathPattern:
 		cfg := c.child("PathPatternConfig", false)
-		values, regexes, vf, rf := valuesAndRegexes(c, cfg, true)
-		for i, v := range values {
-			checkChars(c, fmt.Sprintf("%s[%d]", vf, i), v, pathPatternChars, maxPatternLen)
-			cond.globs = append(cond.globs, compileGlob(v, false, false))
-			wild += wildcards(v, false)
-		}
-		cond.Values = values
-		compileRegexes(cond, c, rf, regexes)
-		evals = len(values) + len(regexes)
+		evals, wild = loadMatchValues(c, cfg, cond, true, false, func(f, v string) {
+			checkChars(c, f, v, pathPatternChars, maxPatternLen)
+		})
 		if cfg != nil {
 			cfg.done()
 		}
 	case FieldHostHeader:
 		cfg := c.child("HostHeaderConfig", false)
-		values, regexes, vf, rf := valuesAndRegexes(c, cfg, true)
-		for i, v := range values {
-			f := fmt.Sprintf("%s[%d]", vf, i)
+		evals, wild = loadMatchValues(c, cfg, cond, true, true, func(f, v string) {
 			checkChars(c, f, v, hostPatternChars, maxPatternLen)
 			if !strings.Contains(v, ".") {
 				c.errf(f, "%q: a host condition must include at least one '.'", v)
 			}
-			cond.globs = append(cond.globs, compileGlob(v, true, false))
-			wild += wildcards(v, false)
-		}
-		cond.Values = values
-		compileRegexes(cond, c, rf, regexes)
-		evals = len(values) + len(regexes)
+		})
 		if cfg != nil {
 			cfg.done()
 		}
@@ -966,17 +970,11 @@ func loadCondition(c *obj) (*Condition, int, int) {
 			}
 		}
 		cond.HeaderName = name
-		values, regexes, vf, rf := valuesAndRegexes(c, cfg, false)
-		for i, v := range values {
+		evals, wild = loadMatchValues(c, cfg, cond, false, true, func(f, v string) {
 			if v == "" || len(v) > maxPatternLen {
-				cfg.errf(fmt.Sprintf("%s[%d]", vf, i), "value must be 1..%d characters", maxPatternLen)
+				cfg.errf(f, "value must be 1..%d characters", maxPatternLen)
 			}
-			cond.globs = append(cond.globs, compileGlob(v, true, false))
-			wild += wildcards(v, false)
-		}
-		cond.Values = values
-		compileRegexes(cond, c, rf, regexes)
-		evals = len(values) + len(regexes)
+		})
 		cfg.done()
 	case FieldHTTPMethod:
 		cfg := c.child("HttpRequestMethodConfig", true)
