@@ -15,11 +15,6 @@ import (
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
 
-// LocalCredentials are the static credentials handed to every SDK client that
-// talks to cognito-local. cognito-local does not check them; they exist only
-// because the SDK signs admin calls.
-var localCredentials = credentials.NewStaticCredentialsProvider("local", "local", "")
-
 // PoolID returns the deterministic, AWS-shaped user pool id
 // (`<region>_<9 alphanumerics>`) that local mode gives the template's pool, so
 // that the issuer has exactly the deployed shape
@@ -74,11 +69,13 @@ func writePoolFile(cognitoDir, poolID string, id Identity) error {
 	return nil
 }
 
-// newCognitoClient returns an SDK client bound to cognito-local.
+// newCognitoClient returns an SDK client bound to cognito-local. The static
+// credentials are never checked by cognito-local; they exist only because the
+// SDK signs admin calls.
 func newCognitoClient(endpoint, region string) *cip.Client {
 	return cip.New(cip.Options{
 		Region:       region,
-		Credentials:  localCredentials,
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String(endpoint),
 	})
 }

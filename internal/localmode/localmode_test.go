@@ -206,3 +206,19 @@ func TestBannerNeverPrintsSecretsAndFitsTheTenants(t *testing.T) {
 		t.Errorf("single-tenant banner has a cross-tenant line:\n%s", b.String())
 	}
 }
+
+func TestLocalAWSEnvReplacesEveryAWSSetting(t *testing.T) {
+	t.Setenv("AWS_PROFILE", "prod")
+	t.Setenv("AWS_SESSION_TOKEN", "real-session")
+	env := strings.Join(localAWSEnv("eu-west-1"), "\n")
+	for _, leaked := range []string{"AWS_PROFILE=prod", "real-session"} {
+		if strings.Contains(env, leaked) {
+			t.Errorf("%s leaks into local mode", leaked)
+		}
+	}
+	for _, want := range []string{"AWS_ACCESS_KEY_ID=local", "AWS_REGION=eu-west-1", "AWS_EC2_METADATA_DISABLED=true"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("local env lacks %s", want)
+		}
+	}
+}

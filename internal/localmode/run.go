@@ -377,14 +377,7 @@ func writeDemoUsers(path string, tenants []string) error {
 func DemoUsername(tenant string) string { return "demo-" + strings.ToLower(tenant) }
 
 func localAWSEnv(region string) []string {
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") {
-			continue // never let a real profile or endpoint leak into local mode
-		}
-		env = append(env, kv)
-	}
-	return append(env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION="+region,
+	return append(withoutEnv(os.Environ(), "AWS_"), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION="+region,
 		"AWS_EC2_METADATA_DISABLED=true")
 }
 

@@ -102,12 +102,22 @@ func templateFromAssembly(outDir, stackName string) (string, error) {
 // environment-agnostic, so every region and account in the template is an
 // intrinsic that local mode resolves, never a value from this machine.
 func synthEnv(base []string) []string {
-	env := make([]string, 0, len(base)+1)
+	return append(withoutEnv(base, "AWS_", "CDK_DEFAULT_"), "CDK_DISABLE_CLI_TELEMETRY=true")
+}
+
+// withoutEnv returns base without the variables whose names start with one
+// of the prefixes: local mode never lets a real AWS profile, credential,
+// endpoint or default environment leak into what it runs.
+func withoutEnv(base []string, prefixes ...string) []string {
+	env := make([]string, 0, len(base))
+next:
 	for _, kv := range base {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "CDK_DEFAULT_") {
-			continue
+		for _, p := range prefixes {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
 		}
 		env = append(env, kv)
 	}
-	return append(env, "CDK_DISABLE_CLI_TELEMETRY=true")
+	return env
 }
