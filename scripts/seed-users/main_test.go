@@ -25,6 +25,7 @@ const stack = "TestStack"
 var mutating = []string{
 	"cognito.AdminCreateUser", "cognito.AdminAddUserToGroup", "cognito.AdminSetUserPassword",
 	"cognito.AdminUpdateUserAttributes", "cognito.AdminRemoveUserFromGroup", "cognito.CreateGroup",
+	"cognito.AdminUserGlobalSignOut",
 }
 
 type env struct {
@@ -207,7 +208,7 @@ func TestSeedLifecycle(t *testing.T) {
 	users = e.write(t, "users.csv", "username,email,tenant\nalice,alice@example.com,tenant-A\nbob,bob@example.com,tenant-B\ncarol,carol@example.com,tenant-B\ndave,dave@example.com,tenant-A\n")
 	e.fake.Reset()
 	r = e.seed(t, nil, "--users", users, "--passwords-file", pwPath, "--dry-run")
-	if r.code != 0 || !strings.Contains(r.stdout, "bob tenant-B would be updated (add to group tenant-B)") ||
+	if r.code != 0 || !strings.Contains(r.stdout, "bob tenant-B would be updated (sign out everywhere; add to group tenant-B)") ||
 		!strings.Contains(r.stdout, "created=0 updated=3 unchanged=1 failed=0") || e.mutatingCalls() != 0 {
 		t.Fatalf("dry run: exit %d, %d write calls\n%s\n%s", r.code, e.mutatingCalls(), r.stdout, r.stderr)
 	}
@@ -217,13 +218,18 @@ func TestSeedLifecycle(t *testing.T) {
 	r = e.seed(t, nil, "--users", users, "--passwords-file", pwPath)
 	wantRepair := []string{
 		"alice tenant-A unchanged",
-		"bob tenant-B updated (add to group tenant-B)",
-		"carol tenant-B updated (add to group tenant-B; remove from group tenant-A)",
+		"bob tenant-B updated (sign out everywhere; add to group tenant-B)",
+		"carol tenant-B updated (remove from group tenant-A; sign out everywhere; add to group tenant-B)",
 		"created=0 updated=3 unchanged=1 failed=0",
-		"dave tenant-A updated (add to group tenant-A; set password (status FORCE_CHANGE_PASSWORD))",
+		"dave tenant-A updated (sign out everywhere; add to group tenant-A; set password (status FORCE_CHANGE_PASSWORD))",
 	}
 	if r.code != 0 || !slices.Equal(lines(r.stdout), wantRepair) {
 		t.Fatalf("repair exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Every existing user whose tenant membership changed was signed out
+	// globally (fakeaws answers the call: cognito-local lacks it).
+	if n := e.fake.Count("cognito.AdminUserGlobalSignOut"); n != 3 {
+		t.Errorf("AdminUserGlobalSignOut called %d times, want 3 (bob, carol, dave)", n)
 	}
 	pw, _, _ = passwords.Load(pwPath)
 	if !strings.Contains(r.stderr, "generated passwords for dave") || len(pw) != 4 {

@@ -1,8 +1,13 @@
 // Package fakeaws is test support for the scripts/ tools: one 127.0.0.1 HTTP
 // server that records every AWS API call it receives, answers CloudFormation
-// DescribeStacks from canned outputs, optionally proxies Cognito calls to a
+// DescribeStacks from canned outputs (one stack by name, or every stack,
+// paginated, when no name is given), optionally proxies Cognito calls to a
 // real cognito-local (so tests can count them), and delegates ACM calls to a
 // handler. Point the SDK at it with --endpoint or AWS_ENDPOINT_URL_<SERVICE>.
+//
+// cognito-local (3.x) does not implement AdminUserGlobalSignOut; the server
+// answers it itself (recorded, empty success) so that tests against the real
+// cognito-local can check that the call is made.
 package fakeaws
 
 import (
@@ -14,6 +19,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +33,8 @@ type Server struct {
 	mu       sync.Mutex
 	calls    []string
 	stacks   map[string]map[string]string
+	status   map[string]string
+	pageSize int
 	cognito  *httputil.ReverseProxy
 	acm      http.Handler
 	httpTest *httptest.Server
@@ -35,6 +44,11 @@ type Server struct {
 type Options struct {
 	// Stacks maps stack name -> outputs for DescribeStacks.
 	Stacks map[string]map[string]string
+	// StackStatus maps stack name -> StackStatus (default CREATE_COMPLETE).
+	StackStatus map[string]string
+	// PageSize is the number of stacks per DescribeStacks page when no
+	// StackName is given (default 2, so tests exercise NextToken).
+	PageSize int
 	// CognitoUpstream, when set, receives every Cognito request (proxied).
 	CognitoUpstream string
 	// ACM handles CertificateManager.* requests.
@@ -44,7 +58,10 @@ type Options struct {
 // New starts the server and closes it in t.Cleanup.
 func New(t testing.TB, o Options) *Server {
 	t.Helper()
-	s := &Server{stacks: o.Stacks, acm: o.ACM}
+	s := &Server{stacks: o.Stacks, status: o.StackStatus, pageSize: o.PageSize, acm: o.ACM}
+	if s.pageSize < 1 {
+		s.pageSize = 2
+	}
 	if o.CognitoUpstream != "" {
 		u, err := url.Parse(o.CognitoUpstream)
 		if err != nil {
@@ -93,6 +110,10 @@ func (s *Server) record(c string) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
+	case target == "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut":
+		s.record("cognito.AdminUserGlobalSignOut")
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = io.WriteString(w, "{}")
 	case strings.HasPrefix(target, "AWSCognitoIdentityProviderService."):
 		s.record("cognito." + strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."))
 		if s.cognito == nil {
@@ -115,31 +136,72 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			queryError(w, "InvalidAction", "fakeaws: unsupported action")
 			return
 		}
-		s.describeStacks(w, form.Get("StackName"))
+		s.describeStacks(w, form.Get("StackName"), form.Get("NextToken"))
 	default:
 		s.record("unknown " + r.Method + " " + r.URL.Path)
 		jsonError(w, http.StatusBadRequest, "UnknownOperationException", "fakeaws: unknown request")
 	}
 }
 
-func (s *Server) describeStacks(w http.ResponseWriter, name string) {
-	outputs, ok := s.stacks[name]
-	if !ok {
-		queryError(w, "ValidationError", fmt.Sprintf("Stack with id %s does not exist", name))
-		return
+func (s *Server) describeStacks(w http.ResponseWriter, name, next string) {
+	var names []string
+	nextToken := ""
+	if name != "" {
+		if _, ok := s.stacks[name]; !ok {
+			queryError(w, "ValidationError", fmt.Sprintf("Stack with id %s does not exist", name))
+			return
+		}
+		names = []string{name}
+	} else {
+		for n := range s.stacks {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		start := 0
+		if next != "" {
+			var err error
+			if start, err = strconv.Atoi(next); err != nil || start < 0 || start > len(names) {
+				queryError(w, "ValidationError", "fakeaws: bad NextToken")
+				return
+			}
+		}
+		end := min(start+s.pageSize, len(names))
+		if end < len(names) {
+			nextToken = strconv.Itoa(end)
+		}
+		names = names[start:end]
 	}
 	var b bytes.Buffer
-	b.WriteString(`<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member><StackName>`)
-	_ = xml.EscapeText(&b, []byte(name))
-	b.WriteString(`</StackName><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>`)
-	for k, v := range outputs {
-		b.WriteString(`<member><OutputKey>`)
-		_ = xml.EscapeText(&b, []byte(k))
-		b.WriteString(`</OutputKey><OutputValue>`)
-		_ = xml.EscapeText(&b, []byte(v))
-		b.WriteString(`</OutputValue></member>`)
+	b.WriteString(`<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks>`)
+	for _, n := range names {
+		status := s.status[n]
+		if status == "" {
+			status = "CREATE_COMPLETE"
+		}
+		b.WriteString(`<member><StackName>`)
+		_ = xml.EscapeText(&b, []byte(n))
+		b.WriteString(`</StackName><StackStatus>`)
+		_ = xml.EscapeText(&b, []byte(status))
+		b.WriteString(`</StackStatus><Outputs>`)
+		keys := make([]string, 0, len(s.stacks[n]))
+		for k := range s.stacks[n] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString(`<member><OutputKey>`)
+			_ = xml.EscapeText(&b, []byte(k))
+			b.WriteString(`</OutputKey><OutputValue>`)
+			_ = xml.EscapeText(&b, []byte(s.stacks[n][k]))
+			b.WriteString(`</OutputValue></member>`)
+		}
+		b.WriteString(`</Outputs></member>`)
 	}
-	b.WriteString(`</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></DescribeStacksResponse>`)
+	b.WriteString(`</Stacks>`)
+	if nextToken != "" {
+		b.WriteString(`<NextToken>` + nextToken + `</NextToken>`)
+	}
+	b.WriteString(`</DescribeStacksResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></DescribeStacksResponse>`)
 	w.Header().Set("Content-Type", "text/xml")
 	_, _ = w.Write(b.Bytes())
 }

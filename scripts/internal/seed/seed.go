@@ -26,6 +26,7 @@ type CognitoAPI interface {
 	AdminRemoveUserFromGroup(context.Context, *cip.AdminRemoveUserFromGroupInput, ...func(*cip.Options)) (*cip.AdminRemoveUserFromGroupOutput, error)
 	AdminUpdateUserAttributes(context.Context, *cip.AdminUpdateUserAttributesInput, ...func(*cip.Options)) (*cip.AdminUpdateUserAttributesOutput, error)
 	AdminSetUserPassword(context.Context, *cip.AdminSetUserPasswordInput, ...func(*cip.Options)) (*cip.AdminSetUserPasswordOutput, error)
+	AdminUserGlobalSignOut(context.Context, *cip.AdminUserGlobalSignOutInput, ...func(*cip.Options)) (*cip.AdminUserGlobalSignOutOutput, error)
 }
 
 // PasswordSource supplies passwords for the users whose password is set.
@@ -90,13 +91,18 @@ type plan struct {
 	setEmail     bool
 	addGroup     bool
 	removeGroups []string
-	setPassword  bool
-	details      []string
-	err          error
+	// signOut: an existing user whose tenant membership changes is signed
+	// out globally (its refresh tokens stop working), between the removals
+	// and the addition. It is planned whenever an existing user is not in
+	// its tenant's group, so a re-run after a half-done move signs out again.
+	signOut     bool
+	setPassword bool
+	details     []string
+	err         error
 }
 
 func (p plan) changes() bool {
-	return p.create || p.setEmail || p.addGroup || len(p.removeGroups) > 0 || p.setPassword
+	return p.create || p.setEmail || p.addGroup || len(p.removeGroups) > 0 || p.signOut || p.setPassword
 }
 
 // Run seeds users. It first checks (read-only) that every tenant's group
@@ -235,15 +241,24 @@ func planUser(ctx context.Context, api CognitoAPI, pool *string, u User, o Optio
 	if err != nil {
 		return plan{err: err}
 	}
-	if !slices.Contains(groups, u.Tenant) {
-		p.addGroup = true
-		p.details = append(p.details, "add to group "+u.Tenant)
-	}
+	// Order of the details = order of the writes: removals first, then the
+	// global sign-out, then the addition (a failure half-way denies access
+	// instead of granting a second tenant).
 	for _, g := range groups {
 		if g != u.Tenant && slices.Contains(o.StackTenants, g) {
 			p.removeGroups = append(p.removeGroups, g)
 			p.details = append(p.details, "remove from group "+g)
 		}
+	}
+	if !slices.Contains(groups, u.Tenant) {
+		p.addGroup = true
+	}
+	if p.addGroup || len(p.removeGroups) > 0 {
+		p.signOut = true
+		p.details = append(p.details, "sign out everywhere")
+	}
+	if p.addGroup {
+		p.details = append(p.details, "add to group "+u.Tenant)
 	}
 	switch got.UserStatus {
 	case types.UserStatusTypeForceChangePassword, types.UserStatusTypeResetRequired:
@@ -302,19 +317,8 @@ func apply(ctx context.Context, api CognitoAPI, pool *string, u User, p plan, pw
 			return fmt.Errorf("update email: %w", err)
 		}
 	}
-	if p.addGroup {
-		if _, err := api.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{
-			UserPoolId: pool, Username: name, GroupName: aws.String(u.Tenant),
-		}); err != nil {
-			return fmt.Errorf("add to group %s: %w", u.Tenant, err)
-		}
-	}
-	for _, g := range p.removeGroups {
-		if _, err := api.AdminRemoveUserFromGroup(ctx, &cip.AdminRemoveUserFromGroupInput{
-			UserPoolId: pool, Username: name, GroupName: aws.String(g),
-		}); err != nil {
-			return fmt.Errorf("remove from group %s: %w", g, err)
-		}
+	if err := changeTenant(ctx, api, pool, u, p); err != nil {
+		return err
 	}
 	if p.setPassword {
 		password, ok := pw.Password(u.Username)
@@ -329,6 +333,92 @@ func apply(ctx context.Context, api CognitoAPI, pool *string, u User, p plan, pw
 	}
 	return nil
 }
+
+// changeTenant makes u a member of its tenant's group only: it removes the
+// other tenants' groups first, then signs the user out globally, then adds the
+// tenant's group. A failure stops there and the error says what was done,
+// what was not, and that a re-run finishes the job (the re-run plans the
+// missing steps again, the sign-out included).
+func changeTenant(ctx context.Context, api CognitoAPI, pool *string, u User, p plan) error {
+	if p.create { // a new user has no sessions and no other groups
+		if _, err := api.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{
+			UserPoolId: pool, Username: aws.String(u.Username), GroupName: aws.String(u.Tenant),
+		}); err != nil {
+			return fmt.Errorf("add to group %s: %w", u.Tenant, err)
+		}
+		return nil
+	}
+	var done []string
+	var todo []string
+	for _, g := range p.removeGroups {
+		todo = append(todo, "remove from group "+g)
+	}
+	if p.signOut {
+		todo = append(todo, "sign out everywhere")
+	}
+	if p.addGroup {
+		todo = append(todo, "add to group "+u.Tenant)
+	}
+	step := func(what string, call func() error) error {
+		if err := call(); err != nil {
+			return &HalfDoneError{User: u.Username, Tenant: u.Tenant, Done: done, NotDone: todo[len(done):], Step: what, Err: err}
+		}
+		done = append(done, what)
+		return nil
+	}
+	name := aws.String(u.Username)
+	for _, g := range p.removeGroups {
+		if err := step("remove from group "+g, func() error {
+			_, err := api.AdminRemoveUserFromGroup(ctx, &cip.AdminRemoveUserFromGroupInput{UserPoolId: pool, Username: name, GroupName: aws.String(g)})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if p.signOut {
+		if err := step("sign out everywhere", func() error {
+			_, err := api.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{UserPoolId: pool, Username: name})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if p.addGroup {
+		if err := step("add to group "+u.Tenant, func() error {
+			_, err := api.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: pool, Username: name, GroupName: aws.String(u.Tenant)})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// HalfDoneError reports a tenant change that stopped part-way. Because the
+// removals come first, a half-done change leaves the user with fewer tenants,
+// never more.
+type HalfDoneError struct {
+	User, Tenant string
+	Done         []string // steps that succeeded, in order
+	NotDone      []string // steps not made, the failed one first
+	Step         string   // the step that failed
+	Err          error
+}
+
+func (e *HalfDoneError) Error() string {
+	done := "nothing"
+	if len(e.Done) > 0 {
+		done = strings.Join(e.Done, ", ")
+	}
+	msg := fmt.Sprintf("tenant change of %s to %s half-done: %s failed: %v; done: %s; NOT done: %s",
+		e.User, e.Tenant, e.Step, e.Err, done, strings.Join(e.NotDone, ", "))
+	if slices.Contains(e.NotDone, "add to group "+e.Tenant) {
+		msg += fmt.Sprintf(" (%s is not in group %s yet: access denied, not granted)", e.User, e.Tenant)
+	}
+	return msg + "; re-run seed-users with the same file to finish"
+}
+
+func (e *HalfDoneError) Unwrap() error { return e.Err }
 
 // forEach runs fn(0..n-1) on at most limit goroutines, stopping early (not
 // starting new items) when ctx is cancelled.

@@ -113,3 +113,6 @@ func TestRunConcurrencyAndFailures(t *testing.T) {
 		})
 	}
 }
+func (f *fakeAPI) AdminUserGlobalSignOut(context.Context, *cip.AdminUserGlobalSignOutInput, ...func(*cip.Options)) (*cip.AdminUserGlobalSignOutOutput, error) {
+	return &cip.AdminUserGlobalSignOutOutput{}, nil
+}
