@@ -29,6 +29,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/passwords"
 )
@@ -158,7 +159,7 @@ func (o *options) signIn(ctx context.Context, password string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if clientID, err = awsenv.Require(outputs, o.stack, awsenv.OutputUserPoolClientID); err != nil {
+		if clientID, err = awsenv.Require(outputs, o.stack, contract.OutUserPoolClientID); err != nil {
 			return "", err
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/seed"
 )
@@ -142,13 +143,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return exitFailure
 		}
 		if poolID == "" {
-			if poolID, err = awsenv.Require(outputs, o.stack, awsenv.OutputUserPoolID); err != nil {
+			if poolID, err = awsenv.Require(outputs, o.stack, contract.OutUserPoolID); err != nil {
 				fmt.Fprintln(stderr, "seed-users:", err)
 				return exitFailure
 			}
 		}
 		if knownTenants == nil {
-			list, err := awsenv.Require(outputs, o.stack, awsenv.OutputTenantIDs)
+			list, err := awsenv.Require(outputs, o.stack, contract.OutTenantIDs)
 			if err != nil {
 				fmt.Fprintln(stderr, "seed-users:", err)
 				return exitFailure

@@ -22,19 +22,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 )
 
-// DefaultStack is the stack name the CDK app deploys by default.
-const DefaultStack = "TenantRouting"
-
-// Stack output keys (contracts: "Stack contract").
-const (
-	OutputUserPoolID       = "UserPoolId"
-	OutputUserPoolClientID = "UserPoolClientId"
-	OutputTenantIDs        = "TenantIds"
-	OutputBaseURL          = "BaseUrl"
-	OutputRegion           = "Region"
-)
+// DefaultStack is the shared stack's name the CDK app deploys by default.
+const DefaultStack = contract.DefaultStackName
 
 // Flags are the common AWS flags of every tool.
 type Flags struct {

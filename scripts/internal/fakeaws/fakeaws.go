@@ -34,6 +34,7 @@ type Server struct {
 	calls    []string
 	stacks   map[string]map[string]string
 	status   map[string]string
+	parent   map[string]string
 	pageSize int
 	cognito  *httputil.ReverseProxy
 	acm      http.Handler
@@ -46,6 +47,8 @@ type Options struct {
 	Stacks map[string]map[string]string
 	// StackStatus maps stack name -> StackStatus (default CREATE_COMPLETE).
 	StackStatus map[string]string
+	// StackParent maps a nested stack's name -> its parent's stack id.
+	StackParent map[string]string
 	// PageSize is the number of stacks per DescribeStacks page when no
 	// StackName is given (default 2, so tests exercise NextToken).
 	PageSize int
@@ -58,7 +61,7 @@ type Options struct {
 // New starts the server and closes it in t.Cleanup.
 func New(t testing.TB, o Options) *Server {
 	t.Helper()
-	s := &Server{stacks: o.Stacks, status: o.StackStatus, pageSize: o.PageSize, acm: o.ACM}
+	s := &Server{stacks: o.Stacks, status: o.StackStatus, parent: o.StackParent, pageSize: o.PageSize, acm: o.ACM}
 	if s.pageSize < 1 {
 		s.pageSize = 2
 	}
@@ -182,7 +185,13 @@ func (s *Server) describeStacks(w http.ResponseWriter, name, next string) {
 		_ = xml.EscapeText(&b, []byte(n))
 		b.WriteString(`</StackName><StackStatus>`)
 		_ = xml.EscapeText(&b, []byte(status))
-		b.WriteString(`</StackStatus><Outputs>`)
+		b.WriteString(`</StackStatus>`)
+		if p := s.parent[n]; p != "" {
+			b.WriteString(`<ParentId>`)
+			_ = xml.EscapeText(&b, []byte(p))
+			b.WriteString(`</ParentId>`)
+		}
+		b.WriteString(`<Outputs>`)
 		keys := make([]string, 0, len(s.stacks[n]))
 		for k := range s.stacks[n] {
 			keys = append(keys, k)
