@@ -1,11 +1,20 @@
 // Command stack-outputs prints a CloudFormation stack's outputs as KEY=VALUE
-// lines sorted by key, or only the value of one output with --key. It is
-// what scripts/smoke.sh uses to find BaseUrl and friends on AWS.
+// lines sorted by key, or only the value of one output with --key (the shared
+// stack by default: UserPoolId, UserPoolClientId, Issuer, JwksEndpoint, Region).
 //
-// Usage: go run ./scripts/stack-outputs [--stack TenantRouting] [--key BaseUrl]
+// With --directory it prints the tenant directory of the deployment instead:
+// every cell stack <stack>-Cell-<cell> is found by listing the stacks, and each
+// tenant's cell and URL come from its cell's outputs. --format tsv is what
+// scripts/smoke.sh --directory reads (tenant, cell, base URL, HTTP URL per
+// line), json is for programs, table (the default) for people.
+//
+// Usage: go run ./scripts/stack-outputs [--stack TenantRouting] [--key UserPoolId]
+//
+//	go run ./scripts/stack-outputs --stack TenantRouting --directory [--format table|json|tsv]
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -20,7 +29,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/directory"
 )
 
 func main() {
@@ -36,12 +47,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		stack    string
 		key      string
 		endpoint string
+		dirMode  bool
+		format   string
 	)
 	fs := flag.NewFlagSet("stack-outputs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	flags.Register(fs)
 	fs.StringVar(&stack, "stack", awsenv.DefaultStack, "CloudFormation stack name")
 	fs.StringVar(&key, "key", "", "print only this output's value")
+	fs.BoolVar(&dirMode, "directory", false, "print the tenant directory (tenant -> cell -> URL) of the deployment")
+	fs.StringVar(&format, "format", "table", "with --directory: table, json or tsv")
 	fs.StringVar(&endpoint, "endpoint", "", "CloudFormation endpoint URL (default: SDK resolution incl. AWS_ENDPOINT_URL_CLOUDFORMATION)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -50,7 +65,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 || stack == "" {
-		fmt.Fprintln(stderr, "usage: stack-outputs [--stack NAME] [--key OUTPUT] [--region R] [--profile P]")
+		fmt.Fprintln(stderr, "usage: stack-outputs [--stack NAME] [--key OUTPUT | --directory [--format table|json|tsv]] [--region R] [--profile P]")
+		return 2
+	}
+	if dirMode && key != "" {
+		fmt.Fprintln(stderr, "stack-outputs: use either --key or --directory, not both")
+		return 2
+	}
+	if format != "table" && format != "json" && format != "tsv" {
+		fmt.Fprintf(stderr, "stack-outputs: --format must be table, json or tsv, not %q\n", format)
 		return 2
 	}
 	cfg, err := awsenv.Load(ctx, flags)
@@ -63,6 +86,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	})
+	if dirMode {
+		return printDirectory(ctx, client, stack, format, stdout, stderr)
+	}
 	outputs, err := awsenv.StackOutputs(ctx, client, stack)
 	if err != nil {
 		fmt.Fprintln(stderr, "stack-outputs:", err)
@@ -93,5 +119,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, k := range keys {
 		fmt.Fprintf(stdout, "%s=%s\n", k, outputs[k])
 	}
+	return 0
+}
+
+func printDirectory(ctx context.Context, api directory.DescribeStacksAPI, stack, format string, stdout, stderr io.Writer) int {
+	d, err := directory.Find(ctx, api, stack)
+	if err != nil {
+		fmt.Fprintln(stderr, "stack-outputs:", err)
+		return 1
+	}
+	if len(d.Cells) == 0 {
+		fmt.Fprintf(stderr, "stack-outputs: no cell stacks %s* found (deploy the cells, or check --stack and --region)\n", contract.CellStackPrefix(stack))
+		return 1
+	}
+	dir, err := d.Build()
+	if err != nil {
+		fmt.Fprintln(stderr, "stack-outputs:", err)
+		return 1
+	}
+	var b bytes.Buffer
+	switch format {
+	case "tsv":
+		err = dir.WriteTSV(&b)
+	case "json":
+		err = dir.WriteJSON(&b)
+	default:
+		err = dir.WriteTable(&b)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "stack-outputs:", err)
+		return 1
+	}
+	_, _ = stdout.Write(b.Bytes())
 	return 0
 }
