@@ -10,7 +10,24 @@
 // passwords file (missing ones are generated and saved before any change) or
 // from one environment variable.
 //
+// The user pool id comes from the shared stack's UserPoolId output and the
+// tenant ids from every cell stack's TenantIds output (the cell stacks are
+// found by listing the stacks named <stack>-Cell-*; a shared stack that still
+// has a TenantIds output, from before cells, counts too).
+//
+// Two more modes:
+//   - --list-tenant-users prints "<tenant>\t<username>" for the first user of
+//     each tenant of --users (validated by the same parser), and calls nothing:
+//     scripts/smoke.sh reads the users file through it.
+//   - --export-memberships FILE writes a users file with every member of every
+//     tenant group (username,email,tenant), to restore memberships with a
+//     normal seed run after the groups were recreated (the upgrade to cells).
+//
 // Usage: go run ./scripts/seed-users --users scripts/demo-users.csv --passwords-file .local/passwords.json
+//
+//	go run ./scripts/seed-users --users FILE --list-tenant-users
+//	go run ./scripts/seed-users --export-memberships memberships.csv [--stack NAME]
+//
 // See scripts/README.md.
 package main
 
@@ -22,6 +39,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -31,6 +49,7 @@ import (
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/directory"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/seed"
 )
 
@@ -53,6 +72,8 @@ type options struct {
 	resetPasswords bool
 	concurrency    int
 	dryRun         bool
+	listTenants    bool
+	exportFile     string
 }
 
 const (
@@ -76,8 +97,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.BoolVar(&o.resetPasswords, "reset-passwords", false, "also set the password of existing confirmed users (default: leave them alone)")
 	fs.IntVar(&o.concurrency, "concurrency", 4, "users processed in parallel")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and show what would change (read-only calls only)")
+	fs.BoolVar(&o.listTenants, "list-tenant-users", false, "print TENANT<TAB>USERNAME for the first user of each tenant in --users, and exit (no AWS call)")
+	fs.StringVar(&o.exportFile, "export-memberships", "", "write every member of every tenant group to this new users file (never overwritten), and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: seed-users --users FILE (--passwords-file FILE | --password-env VAR) [flags]")
+		fmt.Fprintln(stderr, "       seed-users --users FILE --list-tenant-users")
+		fmt.Fprintln(stderr, "       seed-users --export-memberships FILE [--stack NAME | --user-pool-id ID --tenants A,B]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +114,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := o.check(fs.NArg()); err != nil {
 		fmt.Fprintln(stderr, "seed-users:", err)
 		return exitUsage
+	}
+
+	if o.exportFile != "" {
+		return exportMemberships(ctx, o, stdout, stderr)
 	}
 
 	// 1. Validate the file before anything else: bad input makes no calls.
@@ -104,10 +133,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	users, err := seed.ParseUsers(o.users, data, knownTenants)
 	if err != nil {
 		fmt.Fprintln(stderr, "seed-users:", err)
-		if knownTenants == nil {
+		if knownTenants == nil && !o.listTenants {
 			fmt.Fprintln(stderr, "seed-users: (tenant ids were not yet checked against the stack; pass --tenants to check them offline)")
 		}
 		return exitFailure
+	}
+	if o.listTenants {
+		for _, u := range seed.FirstUserPerTenant(users) {
+			fmt.Fprintf(stdout, "%s\t%s\n", u.Tenant, u.Username)
+		}
+		return exitOK
 	}
 
 	// 2. The password source, also before any call.
@@ -135,30 +170,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "seed-users:", err)
 		return exitFailure
 	}
-	poolID := o.userPoolID
-	if poolID == "" || knownTenants == nil {
-		outputs, err := awsenv.StackOutputs(ctx, cloudformation.NewFromConfig(cfg), o.stack)
-		if err != nil {
+	poolID, tenants, err := poolAndTenants(ctx, cfg, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "seed-users:", err)
+		return exitFailure
+	}
+	if knownTenants == nil {
+		knownTenants = tenants
+		if users, err = seed.ParseUsers(o.users, data, knownTenants); err != nil {
 			fmt.Fprintln(stderr, "seed-users:", err)
 			return exitFailure
-		}
-		if poolID == "" {
-			if poolID, err = awsenv.Require(outputs, o.stack, contract.OutUserPoolID); err != nil {
-				fmt.Fprintln(stderr, "seed-users:", err)
-				return exitFailure
-			}
-		}
-		if knownTenants == nil {
-			list, err := awsenv.Require(outputs, o.stack, contract.OutTenantIDs)
-			if err != nil {
-				fmt.Fprintln(stderr, "seed-users:", err)
-				return exitFailure
-			}
-			knownTenants = awsenv.SplitList(list)
-			if users, err = seed.ParseUsers(o.users, data, knownTenants); err != nil {
-				fmt.Fprintln(stderr, "seed-users:", err)
-				return exitFailure
-			}
 		}
 	}
 
@@ -196,16 +217,132 @@ func (o *options) check(nargs int) error {
 	switch {
 	case nargs > 0:
 		return errors.New("unexpected arguments (passwords are never taken from arguments)")
+	case o.exportFile != "" && (o.users != "" || o.listTenants || o.passwordsFile != "" || o.passwordEnv != "" || o.resetPasswords || o.dryRun):
+		return errors.New("--export-memberships takes no --users, password or seeding flags")
+	case o.exportFile != "":
 	case o.users == "":
 		return errors.New("--users is required")
+	case o.listTenants:
 	case o.passwordsFile != "" && o.passwordEnv != "":
 		return errors.New("use either --passwords-file or --password-env, not both")
 	case o.passwordsFile == "" && o.passwordEnv == "":
 		return errors.New("one of --passwords-file or --password-env is required")
 	case o.concurrency < 1 || o.concurrency > 64:
 		return errors.New("--concurrency must be between 1 and 64")
-	case o.stack == "" && (o.userPoolID == "" || o.tenants == ""):
+	}
+	if o.stack == "" && (o.userPoolID == "" || o.tenants == "") && !o.listTenants {
 		return errors.New("--stack is empty: pass --user-pool-id and --tenants")
+	}
+	return nil
+}
+
+// poolAndTenants returns the user pool id (--user-pool-id, else the shared
+// stack's UserPoolId) and the deployment's tenant ids (--tenants, else every
+// cell stack's TenantIds, plus the shared stack's own TenantIds from before
+// cells). It lists the stacks only when a flag does not give the answer.
+func poolAndTenants(ctx context.Context, cfg aws.Config, o options) (string, []string, error) {
+	poolID := o.userPoolID
+	var tenants []string
+	if o.tenants != "" {
+		tenants = awsenv.SplitList(o.tenants)
+	}
+	if poolID != "" && tenants != nil {
+		return poolID, tenants, nil
+	}
+	d, err := directory.Find(ctx, cloudformation.NewFromConfig(cfg), o.stack)
+	if err != nil {
+		return "", nil, err
+	}
+	if d.Shared == nil {
+		return "", nil, fmt.Errorf("stack %s not found in %s (pass --stack, --region or --profile)", o.stack, cfg.Region)
+	}
+	if poolID == "" {
+		if poolID, err = awsenv.Require(d.Shared.Outputs, o.stack, contract.OutUserPoolID); err != nil {
+			return "", nil, err
+		}
+	}
+	if tenants == nil {
+		tenants = d.Tenants()
+		if len(tenants) == 0 {
+			return "", nil, fmt.Errorf("no tenants: no cell stack %s* lists any (output %s)", contract.CellStackPrefix(o.stack), contract.OutTenantIDs)
+		}
+	}
+	return poolID, tenants, nil
+}
+
+// exportMemberships writes every member of every tenant group to a new users
+// file (mode 0600: it holds email addresses). An existing file is never
+// overwritten, so a run after the groups were recreated empty cannot replace
+// the saved memberships.
+func exportMemberships(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	if _, err := os.Lstat(o.exportFile); err == nil {
+		fmt.Fprintf(stderr, "seed-users: %s exists: it is never overwritten (it may hold the only copy of the memberships); choose another file\n", o.exportFile)
+		return exitFailure
+	}
+	cfg, err := awsenv.Load(ctx, o.aws)
+	if err != nil {
+		fmt.Fprintln(stderr, "seed-users:", err)
+		return exitFailure
+	}
+	poolID, tenants, err := poolAndTenants(ctx, cfg, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "seed-users:", err)
+		return exitFailure
+	}
+	client := cip.NewFromConfig(cfg, func(co *cip.Options) {
+		if o.endpoint != "" {
+			co.BaseEndpoint = aws.String(o.endpoint)
+		}
+	})
+	users, err := seed.ExportMemberships(ctx, client, poolID, tenants)
+	if err != nil {
+		fmt.Fprintln(stderr, "seed-users:", err)
+		return exitFailure
+	}
+	if len(users) == 0 {
+		fmt.Fprintf(stderr, "seed-users: the tenant groups of user pool %s have no members: nothing to save (were the groups already recreated?)\n", poolID)
+		return exitFailure
+	}
+	if err := writeNew(o.exportFile, seed.FormatUsers(users)); err != nil {
+		fmt.Fprintln(stderr, "seed-users:", err)
+		return exitFailure
+	}
+	perTenant := map[string]int{}
+	for _, u := range users {
+		perTenant[u.Tenant]++
+	}
+	for _, t := range tenants {
+		fmt.Fprintf(stdout, "%s %d member(s)\n", t, perTenant[t])
+	}
+	fmt.Fprintf(stdout, "saved %d membership(s) of %d tenant(s) to %s\n", len(users), len(tenants), o.exportFile)
+	return exitOK
+}
+
+// writeNew writes data to path, mode 0600, atomically, failing if path exists.
+func writeNew(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// A hard link never replaces an existing file: the no-clobber rename.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

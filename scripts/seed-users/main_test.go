@@ -346,7 +346,7 @@ func TestSeedRejectsBadInputWithoutCalls(t *testing.T) {
 			name:      "missing stack",
 			args:      []string{"--users", good, "--passwords-file", okPW, "--stack", "Nope"},
 			wantCode:  1,
-			wantErr:   []string{"describe stack Nope"},
+			wantErr:   []string{"stack Nope not found"},
 			wantCalls: []string{"cloudformation.DescribeStacks"},
 		},
 	}
