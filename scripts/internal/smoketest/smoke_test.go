@@ -24,6 +24,42 @@ import (
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal/cltest"
 )
 
+// seedUsersBin is a real seed-users binary (smoke.sh reads the users file
+// through `seed-users --list-tenant-users`), built once by TestMain.
+var seedUsersBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "smoketest-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	seedUsersBin = filepath.Join(dir, "seed-users")
+	build := exec.Command("go", "build", "-o", seedUsersBin, "../../seed-users")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build seed-users: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// binDir makes dir/bin with the real seed-users and returns its path; the
+// test adds a fake get-token (and stack-outputs) to it.
+func binDir(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(seedUsersBin, filepath.Join(bin, "seed-users")); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 func scriptPath(t *testing.T) string {
 	t.Helper()
 	p, err := filepath.Abs("../../smoke.sh")
@@ -88,8 +124,7 @@ func TestSmokeUsage(t *testing.T) {
 	badHeader := writeFile(t, dir, "bad.csv", "user,mail,tenant\nalice,a@example.com,tenant-A\n", 0o644)
 	badLine := writeFile(t, dir, "badline.csv", "username,email,tenant\nalice,a@example.com\n", 0o644)
 	pw := writeFile(t, dir, "pw.json", `{}`, 0o600)
-	bin := filepath.Join(dir, "bin")
-	_ = os.MkdirAll(bin, 0o755)
+	bin := binDir(t, dir)
 	writeFile(t, bin, "get-token", "#!/bin/sh\nexit 1\n", 0o755)
 	writeFile(t, bin, "stack-outputs", "#!/bin/sh\necho http://not-https.example.com\n", 0o755)
 	common := []string{"--users", users, "--passwords-file", pw, "--client-id", "c", "--bin-dir", bin}
@@ -105,16 +140,21 @@ func TestSmokeUsage(t *testing.T) {
 		{name: "no arguments", code: 2, wantErr: "--users is required"},
 		{name: "unknown flag", args: []string{"--bogus"}, code: 2, wantErr: "unknown argument: --bogus"},
 		{name: "flag without value", args: []string{"--users"}, code: 2, wantErr: "--users needs a value"},
-		{name: "no base url or stack", args: []string{"--users", users, "--passwords-file", pw}, code: 2, wantErr: "pass --base-url or --stack"},
+		{name: "no base url or stack", args: []string{"--users", users, "--passwords-file", pw}, code: 2, wantErr: "pass --directory, --stack or --base-url"},
+		{name: "directory and base url", args: append([]string{"--base-url", "https://x.example.com", "--directory", users}, common...), code: 2, wantErr: "not both"},
+		{name: "bad sample", args: append([]string{"--base-url", "https://x.example.com", "--sample", "0"}, common...), code: 2, wantErr: "--sample must be a positive integer"},
+		{name: "bad directory line", args: append([]string{"--directory", users}, common...), code: 2, wantErr: "directory line 1: want tenant<TAB>cell"},
+		{name: "users tenant not in directory", args: append([]string{"--directory", writeFile(t, dir, "dir.tsv", "tenant-A\t1\thttps://a.example.com\thttp://a.example.com\n", 0o644)}, common...), code: 2, wantErr: "tenant tenant-B of"},
+		{name: "bad cell id", args: append([]string{"--directory", writeFile(t, dir, "dir2.tsv", "tenant-A\tCell_1\thttps://a.example.com\thttp://a.example.com\n", 0o644)}, common...), code: 2, wantErr: "directory line 1"},
 		{name: "no password source", args: []string{"--users", users, "--base-url", "https://x.example.com", "--client-id", "c"}, env: []string{"COGNITO_PASSWORD="}, code: 2, wantErr: "--passwords-file"},
 		{name: "no client id", args: []string{"--users", users, "--passwords-file", pw, "--base-url", "https://x.example.com"}, code: 2, wantErr: "--client-id or --stack"},
 		{name: "cacert and insecure", args: append([]string{"--base-url", "https://x.example.com", "--cacert", pw, "-k"}, common...), code: 2, wantErr: "not both"},
-		{name: "bad header", args: []string{"--users", badHeader, "--passwords-file", pw, "--client-id", "c", "--base-url", "https://x.example.com"}, code: 2, wantErr: "header must be"},
-		{name: "bad line", args: []string{"--users", badLine, "--passwords-file", pw, "--client-id", "c", "--base-url", "https://x.example.com"}, code: 2, wantErr: "malformed line"},
+		{name: "bad header", args: []string{"--users", badHeader, "--passwords-file", pw, "--client-id", "c", "--base-url", "https://x.example.com", "--bin-dir", bin}, code: 2, wantErr: "header must be"},
+		{name: "bad line", args: []string{"--users", badLine, "--passwords-file", pw, "--client-id", "c", "--base-url", "https://x.example.com", "--bin-dir", bin}, code: 2, wantErr: "line 2: want 3 columns"},
 		{name: "http base url", args: append([]string{"--base-url", "http://x.example.com"}, common...), code: 2, wantErr: "base URL must be https://"},
 		{name: "base url with path", args: append([]string{"--base-url", "https://x.example.com/tenant-A"}, common...), code: 2, wantErr: "without a path"},
 		{name: "https http-url", args: append([]string{"--base-url", "https://x.example.com", "--http-url", "https://x.example.com"}, common...), code: 2, wantErr: "HTTP URL must be http://"},
-		{name: "stack BaseUrl not https", args: append([]string{"--stack", "S"}, common...), code: 2, wantErr: "base URL must be https://"},
+		{name: "stack directory not https", args: append([]string{"--stack", "S"}, common...), code: 2, wantErr: "directory line 1"},
 		{name: "bad max-time", args: append([]string{"--base-url", "https://x.example.com", "--max-time", "abc"}, common...), code: 2, wantErr: "--max-time"},
 		{name: "missing bin", args: []string{"--users", users, "--passwords-file", pw, "--client-id", "c", "--base-url", "https://x.example.com", "--bin-dir", dir}, code: 2, wantErr: "get-token not found"},
 	}
@@ -258,8 +298,7 @@ func TestSmokeMatrixAgainstFakeALB(t *testing.T) {
 				fmt.Fprintf(&script, "  %s) printf '%%s\\n' '%s' ;;\n", k, v)
 			}
 			script.WriteString("  *) echo \"get-token: sign in $user: NotAuthorizedException\" >&2; exit 1 ;;\nesac\n")
-			bin := filepath.Join(dir, "bin")
-			_ = os.MkdirAll(bin, 0o755)
+			bin := binDir(t, dir)
 			writeFile(t, bin, "get-token", script.String(), 0o755)
 
 			r := runSmoke(t, nil, "--base-url", tls.URL, "--http-url", httpSrv.URL, "--users", users,
@@ -320,8 +359,7 @@ func TestSmokeSelfSignedNeedsOptIn(t *testing.T) {
 	dir := t.TempDir()
 	users := writeFile(t, dir, "users.csv", "username,email,tenant\nalice,a@example.com,tenant-A\n", 0o644)
 	pw := writeFile(t, dir, "pw.json", `{}`, 0o600)
-	bin := filepath.Join(dir, "bin")
-	_ = os.MkdirAll(bin, 0o755)
+	bin := binDir(t, dir)
 	writeFile(t, bin, "get-token", "#!/bin/sh\nprintf '%s\\n' '"+alb.token(map[string]any{"token_use": "access", "client_id": "client-1", "cognito:groups": []string{"tenant-A"}})+"'\n", 0o755)
 	args := []string{"--base-url", srv.URL, "--http-url", "http://127.0.0.1:1", "--users", users, "--passwords-file", pw, "--client-id", "client-1", "--bin-dir", bin, "--max-time", "3"}
 	// Without --cacert/-k the self-signed certificate is rejected: every HTTPS case gets 000.
@@ -332,7 +370,7 @@ func TestSmokeSelfSignedNeedsOptIn(t *testing.T) {
 	// With -k it works (the redirect case fails: nothing listens on port 1).
 	r = runSmoke(t, nil, append(args, "-k")...)
 	if !strings.Contains(r.stdout, "PASS own-tenant:tenant-A expected=200:tenant-A got=200:tenant-A") ||
-		!strings.Contains(r.stdout, "NOTE only one tenant") || !strings.Contains(r.stdout, "FAIL http-redirect") {
+		!strings.Contains(r.stdout, "NOTE only one tenant tested") || !strings.Contains(r.stdout, "FAIL http-redirect") {
 		t.Fatalf("with -k:\n%s\n%s", r.stdout, r.stderr)
 	}
 }
