@@ -6,10 +6,13 @@ NPM_PREFIX := tools/node
 CDK := $(NPM_PREFIX)/node_modules/.bin/cdk
 FUZZTIME ?= 10s
 
-.PHONY: help deps local test unit lint fuzz bench synth deploy diagram clean
+.PHONY: help check-tools deps local test unit lint fuzz bench synth deploy diagram clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+check-tools: ## check (in under a second) every tool the tests and local mode need; names the install command
+	@./scripts/check-tools.sh
 
 NPM_STAMP := $(NPM_PREFIX)/node_modules/.package-lock.json
 
@@ -17,14 +20,14 @@ deps: $(NPM_STAMP) ## install Go modules and the pinned npm tools (aws-cdk CLI, 
 	$(GO) mod download
 
 # npm ci only when the lockfile changed since the last install (npm writes the stamp).
-$(NPM_STAMP): $(NPM_PREFIX)/package-lock.json
+$(NPM_STAMP): $(NPM_PREFIX)/package-lock.json | check-tools
 	npm ci --prefix $(NPM_PREFIX) --no-audit --no-fund --loglevel=error
 	touch $@
 
-local: deps ## run the whole system locally (cdk synth, cognito-local, RIE, local ALB); Ctrl-C stops it
+local: check-tools deps ## run the whole system locally (cdk synth, cognito-local, RIE, local ALB); Ctrl-C stops it
 	$(GO) run ./cmd/local
 
-test: deps lint ## the full test suite: lint, unit, template and end-to-end tests, brief fuzzing
+test: check-tools deps lint ## the full test suite: lint, unit, template and end-to-end tests, brief fuzzing
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 

@@ -5,7 +5,7 @@
 // real cognito-local (so tests can count them), and delegates ACM calls to a
 // handler. Point the SDK at it with --endpoint or AWS_ENDPOINT_URL_<SERVICE>.
 //
-// cognito-local (3.x) does not implement AdminUserGlobalSignOut; the server
+// cognito-local (the version pinned in tools/node) does not implement AdminUserGlobalSignOut; the server
 // answers it itself (recorded, empty success) so that tests against the real
 // cognito-local can check that the call is made.
 package fakeaws
