@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	o.aws.Register(fs)
 	fs.StringVar(&o.username, "username", "", "user to sign in (required)")
 	fs.StringVar(&o.clientID, "client-id", "", "app client id (default: stack output UserPoolClientId)")
-	fs.StringVar(&o.stack, "stack", awsenv.DefaultStack, "CloudFormation stack to read UserPoolClientId from")
+	fs.StringVar(&o.stack, "stack", contract.DefaultStackName, "shared stack to read UserPoolClientId from")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito endpoint URL (e.g. cognito-local); default: SDK resolution incl. AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
 	fs.StringVar(&o.token, "token", "access", "token to print: access or id")
 	fs.StringVar(&o.passwordsFile, "passwords-file", "", "JSON {\"user\":\"password\"} file (mode 0600) to look the password up in")

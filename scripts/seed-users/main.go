@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	o.aws.Register(fs)
 	fs.StringVar(&o.users, "users", "", "users CSV with header username,email,tenant (required)")
-	fs.StringVar(&o.stack, "stack", awsenv.DefaultStack, "CloudFormation stack to read UserPoolId and TenantIds from")
+	fs.StringVar(&o.stack, "stack", contract.DefaultStackName, "shared stack of the deployment: UserPoolId from it, TenantIds from its cell stacks <stack>-Cell-*")
 	fs.StringVar(&o.userPoolID, "user-pool-id", "", "user pool id (overrides the stack output UserPoolId)")
 	fs.StringVar(&o.tenants, "tenants", "", "comma-separated tenant ids (overrides the stack output TenantIds)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito endpoint URL (e.g. cognito-local); default: SDK resolution incl. AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")

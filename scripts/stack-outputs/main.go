@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stack-outputs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	flags.Register(fs)
-	fs.StringVar(&stack, "stack", awsenv.DefaultStack, "CloudFormation stack name")
+	fs.StringVar(&stack, "stack", contract.DefaultStackName, "shared stack of the deployment")
 	fs.StringVar(&key, "key", "", "print only this output's value")
 	fs.BoolVar(&dirMode, "directory", false, "print the tenant directory (tenant -> cell -> URL) of the deployment")
 	fs.StringVar(&format, "format", "table", "with --directory: table, json or tsv")

@@ -1,5 +1,6 @@
 // Package awsenv loads AWS SDK configuration for the scripts/ tools and reads
-// CloudFormation stack outputs.
+// CloudFormation stack outputs. Stack names and output keys are in
+// internal/contract; finding a deployment's cell stacks is scripts/internal/directory.
 //
 // Credentials, region and profile come from the SDK's standard chain
 // (config.LoadDefaultConfig): environment, shared config/credentials files,
@@ -22,12 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 )
-
-// DefaultStack is the shared stack's name the CDK app deploys by default.
-const DefaultStack = contract.DefaultStackName
 
 // Flags are the common AWS flags of every tool.
 type Flags struct {
