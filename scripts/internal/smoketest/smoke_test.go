@@ -272,6 +272,7 @@ func TestSmokeMatrixAgainstFakeALB(t *testing.T) {
 			name = "correct ALB"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // independent servers and files; curl mostly waits
 			alb := &fakeALB{secret: []byte("test-secret"), tenants: []string{"tenant-A", "tenant-B"}, broken: tt.broken}
 			tls := httptest.NewTLSServer(alb)
 			defer tls.Close()
