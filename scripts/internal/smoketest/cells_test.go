@@ -85,9 +85,11 @@ func TestSmokeTwoCells(t *testing.T) {
 	tests := []struct {
 		name      string
 		cell2     *fakeALB
+		viaStack  bool // the directory from `stack-outputs --stack S --directory --format tsv`
 		wantFails []string
 	}{
 		{name: "correct cells", cell2: &fakeALB{secret: secret, tenants: []string{"tenant-C"}}},
+		{name: "correct cells via --stack", cell2: &fakeALB{secret: secret, tenants: []string{"tenant-C"}}, viaStack: true},
 		{name: "cell 2 skips the group check", cell2: &fakeALB{secret: secret, tenants: []string{"tenant-C"}, broken: "no-group-check"},
 			wantFails: []string{"cross-cell:tenant-A->tenant-C", "cross-cell:tenant-B->tenant-C"}},
 		{name: "cell 2 routes tenant-A", cell2: &fakeALB{secret: secret, tenants: []string{"tenant-C", "tenant-A"}},
@@ -122,8 +124,13 @@ func TestSmokeTwoCells(t *testing.T) {
 			}
 			bin := binDir(t, dir)
 			fakeGetToken(t, bin, tokens)
-			r := runSmoke(t, nil, "--directory", directory, "--users", users, "--passwords-file", pw,
-				"--client-id", "client-1", "--cacert", ca, "--bin-dir", bin, "--max-time", "5")
+			source := []string{"--directory", directory}
+			if tt.viaStack {
+				writeFile(t, bin, "stack-outputs", "#!/bin/sh\n[ \"$*\" = '--stack S --directory --format tsv --region us-east-1' ] || { echo \"stack-outputs: unexpected $*\" >&2; exit 1; }\ncat '"+directory+"'\n", 0o755)
+				source = []string{"--stack", "S", "--region", "us-east-1"}
+			}
+			r := runSmoke(t, nil, append(source, "--users", users, "--passwords-file", pw,
+				"--client-id", "client-1", "--cacert", ca, "--bin-dir", bin, "--max-time", "5")...)
 			p := parseOutput(t, r.stdout)
 			if len(tt.wantFails) == 0 {
 				// 2 cells x 7 per-cell cases, 3 own, 2 cross-tenant, 4 cross-cell, 3 wrong-cell, id, tampered = 28.
