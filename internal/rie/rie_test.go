@@ -178,11 +178,18 @@ func TestStopIsIdempotentAndKillsBootstrap(t *testing.T) {
 	inst := startEcho(t, nil)
 	invokeJSON(t, inst, `{"echo":"start bootstrap"}`) // bootstrap starts lazily
 	pgid := inst.Pid()
+	boot := childPids(pgid) // the emulator runs the bootstrap in a group of its own
+	if len(boot) != 1 {
+		t.Fatalf("bootstrap not found: children %v", boot)
+	}
 	if err := inst.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	if err := inst.Stop(); err != nil {
 		t.Fatalf("second Stop: %v", err)
+	}
+	if !gone(boot[0]) {
+		t.Fatalf("bootstrap %d still runs after Stop", boot[0])
 	}
 	if localproc.GroupAlive(pgid) {
 		t.Fatalf("process group %d still has members after Stop", pgid)
