@@ -405,3 +405,13 @@ func vmRSSKiB(t *testing.T, pid int) int {
 	}
 	return 0
 }
+
+// Both satisfy the local ALB's Invoker (internal/localalb).
+var (
+	_ interface {
+		Invoke(context.Context, []byte) ([]byte, error)
+	} = (*Function)(nil)
+	_ interface {
+		Invoke(context.Context, []byte) ([]byte, error)
+	} = (*Instance)(nil)
+)
