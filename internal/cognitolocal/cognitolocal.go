@@ -1,18 +1,17 @@
 // Package cognitolocal starts and stops cognito-local (the npm package
 // jagregory/cognito-local, a local Cognito user pool emulator) as a child
-// process for local mode and tests.
+// process for local mode and tests (through internal/localproc).
 //
 // cognito-local always keeps its data in ./.cognito under its working
-// directory and reads HOST and PORT from the environment (see
-// /work/shared/reference/local-components.md §1, and
-// tools/node/node_modules/cognito-local/lib/server/config.js). Start writes
-// .cognito/config.json, binds only the requested host (127.0.0.1 by default),
-// waits for GET /health to answer {"ok":true}, and Stop terminates the whole
-// process group so nothing is left running.
+// directory and reads HOST and PORT from the environment
+// (tools/node/node_modules/cognito-local/lib/server/config.js). Start writes
+// .cognito/config.json and any pre-seeded pools (Options.Pools), binds only
+// the requested host (127.0.0.1 by default), waits for GET /health to answer
+// {"ok":true}, and Stop terminates the whole process group so nothing is left
+// running. Its output goes to Options.LogFile, never to the console.
 package cognitolocal
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,9 +24,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localproc"
 )
 
 // BinaryEnv names an environment variable that, when set, overrides the
@@ -59,13 +58,33 @@ type Options struct {
 	// and ServerConfig.port are forced to Host and Port, because a ServerConfig
 	// in the file would otherwise override the HOST/PORT environment.
 	Config map[string]any
+	// PortFlag names the option that chose Port in errors (default "Port"),
+	// e.g. "--cognito-port".
+	PortFlag string
 	// Binary is the cognito-local executable (default: FindBinary()).
 	Binary string
-	// Stdout and Stderr receive the process output (default: discarded).
+	// LogFile receives the process output (appended; created 0600 with its
+	// directory), e.g. .local/logs/cognito-local.log. That output includes
+	// an expected WARN with a stack trace for every "user does not exist
+	// (yet)" answer: it belongs in this file, never on a console. Without
+	// LogFile the output is discarded; the last few KiB are kept either way
+	// and quoted when cognito-local fails to start.
+	//
 	// cognito-local logs request targets and error messages at its default
 	// level, not request bodies; Start removes DEBUG and COGNITO_LOCAL_DEVMODE
-	// from the child environment because those make it log bodies (passwords).
+	// from the child environment because those make it log bodies
+	// (passwords), and sets AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE so
+	// that the AWS SDK v2 end-of-support notice is not printed at all.
+	LogFile string
+	// Stdout and Stderr, when set, each receive a copy of the whole output
+	// (both streams).
+	//
+	// Deprecated: use LogFile; the console belongs to local mode.
 	Stdout, Stderr io.Writer
+	// Pools are written to cognito-local's data directory before it starts,
+	// each with its groups: one file write instead of one API call (and one
+	// rewrite of the pool's file) per group. See Pool.
+	Pools []Pool
 	// StartTimeout bounds the wait for /health (default 20s).
 	StartTimeout time.Duration
 	// StopGrace is how long Stop waits after SIGTERM before SIGKILL (default 5s).
@@ -74,17 +93,9 @@ type Options struct {
 
 // Server is a running cognito-local process.
 type Server struct {
-	url   string
-	host  string
-	port  int
-	cmd   *exec.Cmd
-	grace time.Duration
-
-	exited  chan struct{} // closed when the process has been reaped
-	waitErr error         // valid after exited is closed
-
-	stopOnce sync.Once
-	stopErr  error
+	url  string
+	port int
+	proc *localproc.Process
 }
 
 // FindBinary returns the cognito-local executable: $COGNITO_LOCAL_BIN if set,
@@ -152,8 +163,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 		o.Binary = b
 	}
+	if o.PortFlag == "" {
+		o.PortFlag = "Port"
+	}
 	if err := os.MkdirAll(filepath.Join(o.Dir, ".cognito"), 0o700); err != nil {
 		return nil, fmt.Errorf("cognitolocal: create data dir: %w", err)
+	}
+	if err := writePools(o.Dir, o.Pools); err != nil {
+		return nil, err
 	}
 
 	// With Port == 0 the free port is found by binding :0 and closing it; a
@@ -166,13 +183,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	for range attempts {
 		port := o.Port
 		if port == 0 {
-			p, err := freePort(o.Host)
+			p, err := localproc.FreePort(o.Host)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("cognitolocal: pick a free port on %s: %w", o.Host, err)
 			}
 			port = p
-		} else if err := checkPortFree(o.Host, port); err != nil {
-			return nil, err
+		} else if err := localproc.CheckPortFree(o.Host, port, o.PortFlag); err != nil {
+			return nil, fmt.Errorf("cognitolocal: %w", err)
 		}
 		s, err := start(ctx, o, port)
 		if err == nil {
@@ -192,36 +209,35 @@ func start(ctx context.Context, o Options, port int) (*Server, error) {
 	if err := writeConfig(o, port); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(o.Binary)
-	cmd.Dir = o.Dir
-	cmd.Env = childEnv(os.Environ(), o.Host, port)
-	tail := &tailBuffer{max: 2048}
-	cmd.Stdout = writerOrDiscard(o.Stdout)
-	cmd.Stderr = io.MultiWriter(writerOrDiscard(o.Stderr), tail)
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("cognitolocal: start %s: %w", o.Binary, err)
+	proc, err := localproc.Start(localproc.Options{
+		Name: "cognito-local", Path: o.Binary, Dir: o.Dir,
+		Env:     childEnv(os.Environ(), o.Host, port),
+		LogFile: o.LogFile, Output: copyTo(o.Stdout, o.Stderr), Grace: o.StopGrace,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cognitolocal: %w", err)
 	}
-	s := &Server{
-		url:    "http://" + net.JoinHostPort(o.Host, strconv.Itoa(port)),
-		host:   o.Host,
-		port:   port,
-		cmd:    cmd,
-		grace:  o.StopGrace,
-		exited: make(chan struct{}),
-	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
+	s := &Server{url: "http://" + net.JoinHostPort(o.Host, strconv.Itoa(port)), port: port, proc: proc}
 	if err := s.waitHealthy(ctx, o.StartTimeout); err != nil {
 		_ = s.Stop()
-		if msg := strings.TrimSpace(tail.String()); msg != "" {
-			return nil, fmt.Errorf("%w (stderr tail: %s)", err, msg)
+		if msg := strings.TrimSpace(proc.Tail()); msg != "" {
+			return nil, fmt.Errorf("%w (output tail: %s)", err, msg)
 		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// copyTo returns a writer for the deprecated Stdout/Stderr options, nil if none.
+func copyTo(stdout, stderr io.Writer) io.Writer {
+	switch {
+	case stdout == nil:
+		return stderr
+	case stderr == nil || stderr == stdout:
+		return stdout
+	default:
+		return io.MultiWriter(stdout, stderr)
+	}
 }
 
 func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
@@ -231,25 +247,21 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		select {
-		case <-s.exited:
-			return fmt.Errorf("cognitolocal: %w on %s (%v)", errExitedEarly, s.url, s.waitErr)
-		default:
+		if !s.proc.Alive() {
+			return fmt.Errorf("cognitolocal: %w on %s (%v)", errExitedEarly, s.url, s.proc.ExitError())
 		}
 		if healthy(ctx, client, s.url) {
 			// Make sure it is our process answering, not another server that
 			// grabbed the port in between.
-			select {
-			case <-s.exited:
-				return fmt.Errorf("cognitolocal: %w on %s (%v)", errExitedEarly, s.url, s.waitErr)
-			default:
-				return nil
+			if !s.proc.Alive() {
+				return fmt.Errorf("cognitolocal: %w on %s (%v)", errExitedEarly, s.url, s.proc.ExitError())
 			}
+			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("cognitolocal: %s not healthy after %v: %w", s.url, timeout, ctx.Err())
-		case <-s.exited:
+		case <-s.proc.Exited():
 		case <-tick.C:
 		}
 	}
@@ -287,38 +299,17 @@ func (s *Server) Stop() error {
 	if s == nil {
 		return nil
 	}
-	s.stopOnce.Do(func() { s.stopErr = s.stop() })
-	return s.stopErr
-}
-
-func (s *Server) stop() error {
-	select {
-	case <-s.exited:
-		// Already gone (crashed or killed): make sure no grandchildren remain.
-		signalGroup(s.cmd, syscall.SIGKILL)
-		return nil
-	default:
+	if err := s.proc.Stop(); err != nil {
+		return fmt.Errorf("cognitolocal: %w", err)
 	}
-	signalGroup(s.cmd, syscall.SIGTERM)
-	timer := time.NewTimer(s.grace)
-	defer timer.Stop()
-	select {
-	case <-s.exited:
-		signalGroup(s.cmd, syscall.SIGKILL) // leftovers in the group, if any
-		return nil
-	case <-timer.C:
-	}
-	signalGroup(s.cmd, syscall.SIGKILL)
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("cognitolocal: process %d did not exit after SIGKILL", s.cmd.Process.Pid)
-	}
+	return nil
 }
 
 // Exited returns a channel closed when the process has exited.
-func (s *Server) Exited() <-chan struct{} { return s.exited }
+func (s *Server) Exited() <-chan struct{} { return s.proc.Exited() }
+
+// Tail returns the last few KiB of cognito-local's output, to show when it failed.
+func (s *Server) Tail() string { return s.proc.Tail() }
 
 func writeConfig(o Options, port int) error {
 	path := filepath.Join(o.Dir, ".cognito", "config.json")
@@ -363,67 +354,16 @@ func childEnv(env []string, host string, port int) []string {
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "HOST", "PORT", "DEBUG", "COGNITO_LOCAL_DEVMODE":
+		case "HOST", "PORT", "DEBUG", "COGNITO_LOCAL_DEVMODE", "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE":
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, "HOST="+host, "PORT="+strconv.Itoa(port))
-}
-
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("cognitolocal: pick a free port on %s: %w", host, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return append(out, "HOST="+host, "PORT="+strconv.Itoa(port), "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1")
 }
 
 // ErrPortInUse is returned (wrapped) by Start when Options.Port is taken.
-var ErrPortInUse = errors.New("port already in use")
-
-func checkPortFree(host string, port int) error {
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("cognitolocal: cannot listen on %s: %w (stop whatever uses it or use Port 0)", addr, ErrPortInUse)
-		}
-		return fmt.Errorf("cognitolocal: cannot listen on %s: %w", addr, err)
-	}
-	return l.Close()
-}
-
-func writerOrDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
-}
-
-// tailBuffer keeps the last max bytes written to it, for error messages.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf.Write(p)
-	if over := t.buf.Len() - t.max; over > 0 {
-		t.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.buf.String()
-}
+var ErrPortInUse = localproc.ErrPortInUse
 
 // Process returns the pid of the cognito-local process (also its process group id).
-func (s *Server) Process() int { return s.cmd.Process.Pid }
+func (s *Server) Process() int { return s.proc.Pid() }

@@ -18,8 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal/cltest"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/testutil"
 )
 
 // fakeModeEnv switches the test binary into a fake cognito-local (see TestMain).
@@ -97,9 +102,9 @@ func TestStartHealthStopRestart(t *testing.T) {
 	}
 
 	// Busy port: a second server on the same port gives a clear error.
-	_, err = cognitolocal.Start(context.Background(), cognitolocal.Options{Dir: t.TempDir(), Binary: bin, Port: s.Port()})
-	if !errors.Is(err, cognitolocal.ErrPortInUse) || !strings.Contains(err.Error(), strconv.Itoa(s.Port())) {
-		t.Fatalf("busy port: err = %v, want ErrPortInUse naming the port", err)
+	_, err = cognitolocal.Start(context.Background(), cognitolocal.Options{Dir: t.TempDir(), Binary: bin, Port: s.Port(), PortFlag: "--cognito-port"})
+	if !errors.Is(err, cognitolocal.ErrPortInUse) || !strings.Contains(err.Error(), strconv.Itoa(s.Port())) || !strings.Contains(err.Error(), "--cognito-port") {
+		t.Fatalf("busy port: err = %v, want ErrPortInUse naming the port and the flag", err)
 	}
 
 	pid := s.Process()
@@ -238,7 +243,7 @@ func TestFindBinary(t *testing.T) {
 		t.Chdir(sub)
 		got, err := cognitolocal.FindBinary()
 		if err != nil {
-			cltest.RequireTool(t, "node not on PATH: "+err.Error())
+			testutil.Missing(t, "node not on PATH: "+err.Error())
 		}
 		if real, _ := filepath.EvalSymlinks(got); !reflect.DeepEqual(real, mustEval(t, bin)) {
 			t.Fatalf("FindBinary = %s, want %s", got, bin)
@@ -263,4 +268,101 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// The console belongs to local mode: cognito-local's output, including the
+// WARN stack trace it logs for an expected "user does not exist", goes to
+// its log file only, and the AWS SDK v2 end-of-support notice is suppressed.
+func TestOutputGoesToLogFileOnly(t *testing.T) {
+	bin := cltest.Binary(t)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "logs", "cognito-local.log")
+	var console testutil.LockedBuffer
+	s, err := cognitolocal.Start(context.Background(), cognitolocal.Options{Dir: dir, Binary: bin, Config: cltest.Config(), LogFile: logFile,
+		Pools: []cognitolocal.Pool{{ID: "us-east-1_Abcdefghi"}}})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Stop() })
+	c := cltest.NewClient(s)
+	_, err = c.AdminGetUser(context.Background(), &cip.AdminGetUserInput{UserPoolId: aws.String("us-east-1_Abcdefghi"), Username: aws.String("nobody")})
+	var notFound *ciptypes.UserNotFoundException
+	if !errors.As(err, &notFound) {
+		t.Fatalf("AdminGetUser of a missing user: %v", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "UserNotFoundError") || !strings.Contains(string(b), "Cognito Local running") {
+		t.Errorf("log file lacks the startup line or the UserNotFoundError warning:\n%s", b)
+	}
+	if strings.Contains(string(b), "end-of-support") {
+		t.Errorf("the AWS SDK v2 notice was printed:\n%s", b)
+	}
+	if !strings.Contains(s.Tail(), "UserNotFoundError") {
+		t.Errorf("Tail lacks the latest output: %q", s.Tail())
+	}
+	if console.String() != "" {
+		t.Errorf("console got output: %q", console.String())
+	}
+}
+
+// Pools pre-seeds a pool with many groups in one file write; cognito-local
+// serves them all.
+func TestStartWithManyPreseededGroups(t *testing.T) {
+	bin := cltest.Binary(t)
+	const n = 1000
+	groups := make([]string, n)
+	for i := range groups {
+		groups[i] = fmt.Sprintf("tenant-%04d", i)
+	}
+	pool := cognitolocal.Pool{ID: "us-east-1_Manygroup", Name: "many", Groups: groups,
+		Options: map[string]any{"UsernameAttributes": []string{}, "MfaConfiguration": "OFF"}}
+	dir := t.TempDir()
+	start := time.Now()
+	s, err := cognitolocal.Start(context.Background(), cognitolocal.Options{Dir: dir, Binary: bin, Config: cltest.Config(),
+		LogFile: filepath.Join(dir, "cognito-local.log"), Pools: []cognitolocal.Pool{pool}})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Stop() })
+	t.Logf("start with %d pre-seeded groups: %s", n, time.Since(start))
+	c := cltest.NewClient(s)
+	seen := map[string]bool{}
+	in := &cip.ListGroupsInput{UserPoolId: aws.String(pool.ID)}
+	for {
+		out, err := c.ListGroups(context.Background(), in)
+		if err != nil {
+			t.Fatalf("ListGroups: %v", err)
+		}
+		for _, g := range out.Groups {
+			seen[aws.ToString(g.GroupName)] = true
+		}
+		if out.NextToken == nil {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if len(seen) != n || !seen["tenant-0999"] {
+		t.Fatalf("ListGroups returned %d groups, want %d", len(seen), n)
+	}
+	// The groups are real: a user can join one and a new group can be added.
+	if _, err := c.CreateGroup(context.Background(), &cip.CreateGroupInput{UserPoolId: aws.String(pool.ID), GroupName: aws.String("tenant-new")}); err != nil {
+		t.Fatalf("CreateGroup after pre-seeding: %v", err)
+	}
+	if _, err := c.GetGroup(context.Background(), &cip.GetGroupInput{UserPoolId: aws.String(pool.ID), GroupName: aws.String("tenant-0500")}); err != nil {
+		t.Fatalf("GetGroup of a pre-seeded group: %v", err)
+	}
+}
+
+func TestWritePoolRejects(t *testing.T) {
+	for _, p := range []cognitolocal.Pool{{}, {ID: "../x"}, {ID: "clients"}, {ID: "p", Groups: []string{"a", "a"}}, {ID: "p", Groups: []string{""}}} {
+		if err := cognitolocal.WritePool(t.TempDir(), p); err == nil {
+			t.Errorf("WritePool(%+v) succeeded", p)
+		}
+	}
 }

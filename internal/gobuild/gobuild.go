@@ -1,18 +1,23 @@
-// Package gobuild compiles a Go main package into an AWS Lambda custom-runtime
-// bootstrap binary with plain `go build` (no Docker, no bundling image).
+// Package gobuild is the project's one home for `go build`: nobody else runs
+// the go command by hand.
 //
-// The build is reproducible: CGO is off, paths are trimmed, the build id and the
-// VCS stamp are cleared and the symbol table is stripped, so the same sources and
-// toolchain give byte-identical output and therefore a stable CDK asset hash.
+//   - Build compiles a main package into an AWS Lambda custom-runtime
+//     bootstrap binary (no Docker, no bundling image). The build is
+//     reproducible: CGO is off, paths are trimmed, the build id and the VCS
+//     stamp are cleared and the symbol table is stripped, so the same sources
+//     and toolchain give byte-identical output and therefore a stable CDK
+//     asset hash.
+//   - Commands builds main packages of the module for this machine into a
+//     bin directory (local mode's operator tools).
+//   - Tool builds a command pinned with a `tool` directive in go.mod (the
+//     Lambda runtime interface emulator) at exactly that version.
 package gobuild
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -27,7 +32,9 @@ type Options struct {
 	PackageDir string
 	// OutDir receives the `bootstrap` binary; it is created if missing.
 	OutDir string
-	// GOOS and GOARCH select the target platform; empty means linux/arm64.
+	// GOOS and GOARCH select the target platform; empty means linux/arm64
+	// (the deployed architecture). Local mode and tests run the bootstrap on
+	// this machine: GOOS "linux", GOARCH runtime.GOARCH.
 	GOOS, GOARCH string
 }
 
@@ -64,15 +71,8 @@ func Build(ctx context.Context, o Options) (string, error) {
 	}
 	out := filepath.Join(outDir, BinaryName)
 
-	cmd := exec.CommandContext(ctx, "go", Args(out)...)
-	cmd.Dir = pkgDir
-	cmd.Env = Env(os.Environ(), goos, goarch)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Stdout = &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("gobuild: go build %s for %s/%s: %w\n%s",
-			pkgDir, goos, goarch, err, strings.TrimSpace(stderr.String()))
+	if err := run(ctx, pkgDir, Env(os.Environ(), goos, goarch), Args(out)...); err != nil {
+		return "", fmt.Errorf("gobuild: build %s for %s/%s: %w", pkgDir, goos, goarch, err)
 	}
 	return out, nil
 }

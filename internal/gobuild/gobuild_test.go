@@ -3,8 +3,10 @@ package gobuild
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,5 +91,42 @@ func TestArgsAndEnv(t *testing.T) {
 	}
 	if strings.Contains(got, "CGO_ENABLED=1") || strings.Contains(got, "GOOS=darwin") {
 		t.Errorf("env %q keeps an overridden variable", got)
+	}
+}
+
+func TestCommandsBuildsIntoBinDir(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bin")
+	if err := Commands(context.Background(), ".", bin, "./testdata/hello"); err != nil {
+		t.Fatalf("Commands: %v", err)
+	}
+	out, err := exec.Command(filepath.Join(bin, "hello")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("run hello: %v\n%s", err, out)
+	}
+	err = Commands(context.Background(), ".", bin, "./testdata/broken")
+	if err == nil || !strings.Contains(err.Error(), "undefinedFunction") {
+		t.Fatalf("broken package: %v", err)
+	}
+	if err := Commands(context.Background(), ".", bin); err == nil {
+		t.Fatal("Commands without packages succeeded")
+	}
+}
+
+// Tool builds the runtime emulator at the version go.mod pins.
+func TestToolBuildsPinnedTool(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tools", "aws-lambda-rie")
+	const pkg = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
+	if err := Tool(context.Background(), ".", pkg, out); err != nil {
+		t.Fatalf("Tool: %v", err)
+	}
+	info, err := buildinfo.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Path != pkg || info.Main.Version == "" || info.Main.Version == "(devel)" {
+		t.Fatalf("built %s %s, want the pinned version of %s", info.Path, info.Main.Version, pkg)
+	}
+	if err := Tool(context.Background(), ".", "example.com/not/required", out); err == nil {
+		t.Fatal("Tool of a package outside go.mod succeeded")
 	}
 }

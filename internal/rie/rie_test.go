@@ -4,14 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/gobuild"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localproc"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/testutil"
 )
 
 // Binaries built once per test run by TestMain.
@@ -28,18 +33,17 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: on a loaded 2-core machine a cold build takes minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	emulatorPath = filepath.Join(dir, "aws-lambda-rie")
 	if err := BuildEmulator(ctx, emulatorPath); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	echoPath = filepath.Join(dir, "bootstrap")
-	build := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", echoPath, "./testdata/echo")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build echo bootstrap: %v\n%s", err, out)
+	echoPath, err = gobuild.Build(ctx, gobuild.Options{PackageDir: "testdata/echo", OutDir: filepath.Join(dir, "echo"), GOOS: "linux", GOARCH: runtime.GOARCH})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build echo bootstrap: %v\n", err)
 		return 1
 	}
 	return m.Run()
@@ -134,29 +138,60 @@ func TestConcurrentInvokesAreSerialized(t *testing.T) {
 	}
 }
 
-func TestInvokeAfterProcessDeathFails(t *testing.T) {
-	inst := startEcho(t, nil)
-	invokeJSON(t, inst, `{"echo":"warm"}`)
-	if err := syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+// An emulator that died (here: SIGKILL to its group) is started again by
+// the next invoke, which succeeds; the restart is logged with its reason and
+// counted.
+func TestDeadEmulatorIsRestarted(t *testing.T) {
+	var log testutil.LockedBuffer
+	inst, err := Start(context.Background(), Options{Name: "fnA", Emulator: emulatorPath, Bootstrap: echoPath,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
 		t.Fatal(err)
 	}
-	<-inst.exited
-	if _, err := inst.Invoke(context.Background(), []byte(`{}`)); err == nil {
-		t.Fatal("Invoke on a dead emulator must fail")
+	t.Cleanup(func() { _ = inst.Stop() })
+	invokeJSON(t, inst, `{"echo":"warm"}`)
+	inst.mu.Lock()
+	dead := inst.proc
+	inst.mu.Unlock()
+	if err := syscall.Kill(-dead.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-dead.Exited()
+	if inst.Alive() {
+		t.Fatal("Alive after SIGKILL")
+	}
+	if got := invokeJSON(t, inst, `{"echo":"again"}`); got["echo"] != "again" {
+		t.Fatalf("invoke after the restart: %v", got)
+	}
+	if st := inst.Stats(); st.Restarts != 1 || st.Invokes != 2 {
+		t.Fatalf("Stats = %+v, want 1 restart, 2 invokes", st)
+	}
+	if inst.Pid() == dead.Pid() || localproc.GroupAlive(dead.Pid()) {
+		t.Fatalf("old emulator %d still around, current %d", dead.Pid(), inst.Pid())
+	}
+	if l := log.String(); !strings.Contains(l, "restarting") || !strings.Contains(l, "killed") || !strings.Contains(l, "fnA") {
+		t.Fatalf("restart not logged with its reason: %q", l)
 	}
 }
 
 func TestStopIsIdempotentAndKillsBootstrap(t *testing.T) {
 	inst := startEcho(t, nil)
 	invokeJSON(t, inst, `{"echo":"start bootstrap"}`) // bootstrap starts lazily
-	pgid := inst.cmd.Process.Pid
+	pgid := inst.Pid()
+	boot := childPids(pgid) // the emulator runs the bootstrap in a group of its own
+	if len(boot) != 1 {
+		t.Fatalf("bootstrap not found: children %v", boot)
+	}
 	if err := inst.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	if err := inst.Stop(); err != nil {
 		t.Fatalf("second Stop: %v", err)
 	}
-	if err := syscall.Kill(-pgid, 0); err == nil {
+	if !gone(boot[0]) {
+		t.Fatalf("bootstrap %d still runs after Stop", boot[0])
+	}
+	if localproc.GroupAlive(pgid) {
 		t.Fatalf("process group %d still has members after Stop", pgid)
 	}
 	if _, err := inst.Invoke(context.Background(), []byte(`{}`)); err == nil {

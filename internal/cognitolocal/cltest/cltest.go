@@ -9,6 +9,7 @@ package cltest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/testutil"
 )
 
 // Region is the region the fixtures use for the SDK and the issuer.
@@ -36,15 +38,16 @@ func Config() map[string]any {
 }
 
 // InCI reports whether CI=true, in which case missing tools fail tests.
-func InCI() bool { return os.Getenv("CI") == "true" }
+//
+// Deprecated: use testutil.InCI.
+func InCI() bool { return testutil.InCI() }
 
 // RequireTool skips (or, under CI=true, fails) the test with reason.
+//
+// Deprecated: use testutil.RequireTool (an executable) or testutil.Missing.
 func RequireTool(t testing.TB, reason string) {
 	t.Helper()
-	if InCI() {
-		t.Fatalf("%s (CI=true: refusing to skip)", reason)
-	}
-	t.Skip(reason)
+	testutil.Missing(t, reason)
 }
 
 // Binary returns the cognito-local executable or skips/fails the test.
@@ -52,19 +55,21 @@ func Binary(t testing.TB) string {
 	t.Helper()
 	bin, err := cognitolocal.FindBinary()
 	if err != nil {
-		RequireTool(t, "cognito-local unavailable: "+err.Error())
+		testutil.Missing(t, "cognito-local unavailable: "+err.Error())
 	}
 	return bin
 }
 
 // StartServer starts cognito-local in a temp dir with Config() and stops it
-// in t.Cleanup.
+// in t.Cleanup. Its output goes to cognito-local.log in that directory.
 func StartServer(t testing.TB) *cognitolocal.Server {
 	t.Helper()
 	bin := Binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := cognitolocal.Start(ctx, cognitolocal.Options{Dir: t.TempDir(), Binary: bin, Config: Config()})
+	dir := t.TempDir()
+	s, err := cognitolocal.Start(ctx, cognitolocal.Options{Dir: dir, Binary: bin, Config: Config(),
+		LogFile: filepath.Join(dir, "cognito-local.log")})
 	if err != nil {
 		t.Fatalf("start cognito-local: %v", err)
 	}

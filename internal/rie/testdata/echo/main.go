@@ -1,10 +1,15 @@
 // Command echo is a test Lambda bootstrap for package rie. It echoes the
-// payload and an environment variable, sleeps or fails on command.
+// payload and an environment variable, logs, fails, sleeps or blocks on
+// command.
 package main
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
 	"os"
 	"time"
 
@@ -15,11 +20,28 @@ type request struct {
 	Sleep string `json:"sleep"`
 	Fail  bool   `json:"fail"`
 	Echo  string `json:"echo"`
+	// Log is printed to stdout and, prefixed with "stderr:", to stderr.
+	Log string `json:"log"`
+	// Wait is a URL the handler GETs before it answers: the test's server
+	// learns that the invoke is running and answers when the test releases it.
+	Wait string `json:"wait"`
 }
 
 func handle(_ context.Context, req request) (map[string]string, error) {
+	if req.Log != "" {
+		fmt.Println(req.Log)
+		log.New(os.Stderr, "", 0).Println("stderr: " + req.Log)
+	}
 	if req.Fail {
 		return nil, errors.New("failed on request")
+	}
+	if req.Wait != "" {
+		resp, err := http.Get(req.Wait)
+		if err != nil {
+			return nil, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
 	}
 	if req.Sleep != "" {
 		d, err := time.ParseDuration(req.Sleep)

@@ -1,0 +1,60 @@
+// Package testutil holds what the project's tests share: the CI check, the
+// rule for a missing tool (skip with the install command on a developer
+// machine, fail under CI) and a buffer that a child process writes while the
+// test reads it.
+package testutil
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+)
+
+// InCI reports whether the tests run under CI (CI=true). A test that would
+// skip for a missing tool fails there instead: a silent skip in CI is a defect.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// RequireTool returns the path of the executable name (looked up in PATH
+// unless name contains a slash). When it is missing, the test is skipped with
+// installHint (e.g. "apt-get install -y shellcheck"), or fails under CI.
+func RequireTool(t testing.TB, name, installHint string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name+" not found ("+err.Error()+"); install it with: "+installHint)
+	}
+	return path
+}
+
+// Missing skips the test with reason, or fails it under CI. It is what
+// RequireTool does for prerequisites that are not a single executable in PATH.
+func Missing(t testing.TB, reason string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("%s (CI=true: refusing to skip)", reason)
+		return
+	}
+	t.Skip(reason)
+}
+
+// LockedBuffer is a bytes.Buffer safe for one writer (a child process, a
+// logger) and a concurrent reader (the test).
+type LockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything written so far.
+func (l *LockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
