@@ -88,6 +88,7 @@ func NewTenantRoutingStack(scope constructs.Construct, props TenantRoutingStackP
 
 	handlerCode := newHandlerCode(props.HandlerAssetDir)
 	poolID := identity.UserPool.UserPoolId()
+	clientID := identity.Client.UserPoolClientId()
 	shared := NewTenantShared()
 	tenants := make([]*TenantBackend, 0, len(cfg.Tenants))
 	for _, t := range cfg.Tenants {
@@ -97,6 +98,8 @@ func NewTenantRoutingStack(scope constructs.Construct, props TenantRoutingStackP
 			Code:             handlerCode,
 			LogRetentionDays: cfg.LogRetentionDays,
 			UserPoolID:       poolID,
+			Issuer:           identity.Issuer,
+			ClientID:         clientID,
 			Shared:           shared,
 		})
 		routing.addTenantRule(t, tb)

@@ -343,12 +343,23 @@ func TestTenantBackends(t *testing.T) {
 				}
 			}
 			roles := s.resources("AWS::IAM::Role")
+			poolID, _ := s.only(t, "AWS::Cognito::UserPool")
+			clientID, _ := s.only(t, "AWS::Cognito::UserPoolClient")
+			issuer := map[string]any{"Fn::Join": []any{"", []any{"https://cognito-idp.", ref("AWS::Region"), ".amazonaws.com/", ref(poolID)}}}
 			tenantOf := map[string]string{} // function logical id -> tenant id
 			for id, fn := range functions {
 				p := props(fn)
 				env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 				tid, _ := env["TENANT_ID"].(string)
 				tenantOf[id] = tid
+				// The handler's own check (lambda/handler.go) needs the issuer and client.
+				if asJSON(env["TOKEN_ISSUER"]) != asJSON(issuer) || asJSON(env["APP_CLIENT_ID"]) != asJSON(ref(clientID)) {
+					t.Errorf("function %s env TOKEN_ISSUER %s APP_CLIENT_ID %s, want %s and %s",
+						id, asJSON(env["TOKEN_ISSUER"]), asJSON(env["APP_CLIENT_ID"]), asJSON(issuer), asJSON(ref(clientID)))
+				}
+				if len(env) != 3 {
+					t.Errorf("function %s env = %s, want exactly TENANT_ID, TOKEN_ISSUER, APP_CLIENT_ID", id, asJSON(env))
+				}
 				lg := p["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
 				if _, ok := logGroups[lg]; !ok {
 					t.Errorf("function %s logs to %s, not one of our log groups", id, lg)

@@ -30,6 +30,10 @@ type TenantBackendProps struct {
 	LogRetentionDays int
 	// UserPoolID is the pool the tenant's Cognito group belongs to.
 	UserPoolID *string
+	// Issuer and ClientID are the pool's issuer and the app client id, given to
+	// the function (TOKEN_ISSUER, APP_CLIENT_ID) for its defence-in-depth check.
+	Issuer   *string
+	ClientID *string
 	// Shared holds values identical for all tenants, created once per stack
 	// (every jsii call costs a round trip; see BenchmarkSynth).
 	Shared *TenantShared
@@ -119,7 +123,11 @@ func newTenantBackend(scope constructs.Construct, id string, props TenantBackend
 		Role:          role,
 		LogGroup:      logGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment:   &map[string]*string{"TENANT_ID": str(t.ID)},
+		Environment: &map[string]*string{
+			"TENANT_ID":     str(t.ID),
+			"TOKEN_ISSUER":  props.Issuer,
+			"APP_CLIENT_ID": props.ClientID,
+		},
 	})
 
 	tgName := TargetGroupName(props.StackName, t.ID)
