@@ -13,6 +13,8 @@ import (
 // per-tenant cost and the template count.
 //
 //	go test ./stacks -run '^$' -bench BenchmarkSynth -benchtime 1x -timeout 60m
+//
+// STACKS_BENCH_NO_NAG=1 leaves cdk-nag out, to see its share.
 func BenchmarkSynth(b *testing.B) {
 	ctx := cdkJSONContext(b)
 	perCell := mustConfig(b, map[string]any{}, tenantsJSON(generatedTenants(1)...)).CellCapacity()

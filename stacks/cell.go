@@ -48,8 +48,8 @@ type CellStackProps struct {
 type CellStack struct {
 	Stack   awscdk.Stack
 	Cell    string
-	Routing *routing
-	Tenants []*tenantStack
+	routing *routing
+	tenants []*tenantStack
 }
 
 // NewCellStack builds the stack contract.CellStackName(stackName, cell).
@@ -74,15 +74,16 @@ func NewCellStack(scope constructs.Construct, props CellStackProps) (*CellStack,
 	r := newRouting(stack, "Routing", routingProps{Shared: shared, AllowedCIDRs: cfg.AllowedCIDRs, Certificate: cert})
 	baseURL := cert.attachToLoadBalancer(stack, r.LoadBalancer)
 
-	id := shared.Identity
+	id := shared.identity
 	common := newTenantCommon(cfg.LogRetentionDays)
+	code := newCellCode(stack, props.Handler)
 	listenerArn := r.HTTPSListener.ListenerArn()
 	poolID := id.UserPool.UserPoolId()
 	tenants := make([]*tenantStack, 0, len(cell.Tenants))
 	ids := make([]string, 0, len(cell.Tenants))
 	for _, t := range cell.Tenants {
 		ts, err := newTenantStack(stack, t.ConstructID(), tenantProps{
-			Tenant: t, CellStackName: name, Handler: props.Handler, LogRetentionDays: cfg.LogRetentionDays,
+			Tenant: t, CellStackName: name, Code: code, LogRetentionDays: cfg.LogRetentionDays,
 			UserPoolID: poolID, Issuer: id.Issuer, JWKSEndpoint: id.JwksEndpoint, ClientID: id.ClientID,
 			ListenerArn: listenerArn, Common: common,
 		})
@@ -101,5 +102,5 @@ func NewCellStack(scope constructs.Construct, props CellStackProps) (*CellStack,
 		output(stack, contract.TenantURLOutputKey(t.ID), jsii.String(*baseURL+contract.TenantPath(t.ID)),
 			fmt.Sprintf("Base URL of tenant %s", t.ID))
 	}
-	return &CellStack{Stack: stack, Cell: cell.ID, Routing: r, Tenants: tenants}, nil
+	return &CellStack{Stack: stack, Cell: cell.ID, routing: r, tenants: tenants}, nil
 }

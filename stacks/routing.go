@@ -34,7 +34,7 @@ type routingProps struct {
 
 func newRouting(scope constructs.Construct, id string, props routingProps) *routing {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	vpc := props.Shared.Network.Vpc
+	vpc := props.Shared.network.Vpc
 
 	sg := awsec2.NewSecurityGroup(c, jsii.String("AlbSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              vpc,
@@ -74,7 +74,7 @@ func newRouting(scope constructs.Construct, id string, props routingProps) *rout
 	// Access logs go to the shared log bucket, whose policy (allowAccessLogDelivery)
 	// is in the shared stack, deployed before any cell.
 	alb.SetAttribute(jsii.String("access_logs.s3.enabled"), jsii.String("true"))
-	alb.SetAttribute(jsii.String("access_logs.s3.bucket"), props.Shared.Network.LogBucket.BucketName())
+	alb.SetAttribute(jsii.String("access_logs.s3.bucket"), props.Shared.network.LogBucket.BucketName())
 	alb.SetAttribute(jsii.String("access_logs.s3.prefix"), jsii.String(accessLogPrefix))
 
 	https := alb.AddListener(jsii.String("Https"), &elb.BaseApplicationListenerProps{

@@ -46,8 +46,8 @@ type SharedStackProps struct {
 // SharedStack is the stack every cell uses: identity, VPC and log bucket.
 type SharedStack struct {
 	Stack    awscdk.Stack
-	Identity *identity
-	Network  *network
+	identity *identity
+	network  *network
 }
 
 // NewSharedStack builds the shared stack under scope. Its construct paths for
@@ -79,7 +79,7 @@ func NewSharedStack(scope constructs.Construct, props SharedStackProps) (*Shared
 	output(stack, contract.OutIssuer, id.Issuer, "Token issuer (iss) every cell's ALB expects")
 	output(stack, contract.OutJwksEndpoint, id.JwksEndpoint, "JWKS URL every cell's ALB fetches")
 	output(stack, contract.OutRegion, awscdk.Aws_REGION(), "Deployment region")
-	return &SharedStack{Stack: stack, Identity: id, Network: net}, nil
+	return &SharedStack{Stack: stack, identity: id, network: net}, nil
 }
 
 // output adds a CfnOutput whose logical id is exactly id.
