@@ -1,13 +1,13 @@
 // Command alb-jwt-tenant-routing is the CDK app: it reads the configuration
 // from the CDK context and the tenants file, builds the tenant handler for
-// linux/arm64, defines the stack, applies cdk-nag and synthesizes.
+// linux/arm64, defines the shared stack and one stack per cell, applies
+// cdk-nag and synthesizes.
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -43,24 +43,28 @@ func run() error {
 	}); err != nil {
 		return fmt.Errorf("build tenant handler: %w", err)
 	}
-	assetDir, err := filepath.Abs(handlerOutDir)
+	handler, err := stacks.NewHandlerAsset(handlerOutDir)
 	if err != nil {
-		return fmt.Errorf("resolve %s: %w", handlerOutDir, err)
-	}
-	if _, err := stacks.NewTenantRoutingStack(app, stacks.TenantRoutingStackProps{
-		StackProps:      awscdk.StackProps{Env: env()},
-		Config:          cfg,
-		HandlerAssetDir: assetDir,
-	}); err != nil {
 		return err
+	}
+	shared, err := stacks.NewSharedStack(app, stacks.SharedStackProps{StackProps: awscdk.StackProps{Env: env()}, Config: cfg})
+	if err != nil {
+		return err
+	}
+	for _, cell := range cfg.Cells {
+		if _, err := stacks.NewCellStack(app, stacks.CellStackProps{
+			StackProps: awscdk.StackProps{Env: env()}, Config: cfg, Cell: cell, Shared: shared, Handler: handler,
+		}); err != nil {
+			return err
+		}
 	}
 	stacks.ApplyNag(app)
 	app.Synth(nil)
 	return nil
 }
 
-// env pins the stack to the CLI's default account/region when the CDK CLI
-// provides them; otherwise the stack stays environment-agnostic.
+// env pins the stacks to the CLI's default account/region when the CDK CLI
+// provides them; otherwise they stay environment-agnostic.
 func env() *awscdk.Environment {
 	account, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION")
 	if account == "" || region == "" {

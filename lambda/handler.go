@@ -1,50 +1,80 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/golang-jwt/jwt/v5"
 )
+
+// handlerEnv is the function's configuration, read from its environment by main.
+type handlerEnv struct {
+	// TenantID (TENANT_ID) is the tenant this function serves: its Cognito group name.
+	TenantID string
+	// Issuer (TOKEN_ISSUER) is the user pool's issuer, the exact iss of its tokens.
+	Issuer string
+	// ClientID (APP_CLIENT_ID) is the app client whose tokens are accepted.
+	ClientID string
+}
+
+// missing names the environment variables that are empty.
+func (e handlerEnv) missing() []string {
+	var out []string
+	for _, v := range []struct{ name, value string }{
+		{"TENANT_ID", e.TenantID}, {"TOKEN_ISSUER", e.Issuer}, {"APP_CLIENT_ID", e.ClientID},
+	} {
+		if v.value == "" {
+			out = append(out, v.name)
+		}
+	}
+	return out
+}
 
 // handler serves one tenant.
 type handler struct {
-	tenantID string
-	logger   *slog.Logger
+	env    handlerEnv
+	logger *slog.Logger
+	// now is the clock the exp check reads (tests inject one).
+	now func() time.Time
 }
 
-// newHandler validates the tenant id once, at init. An empty id is logged as an error
-// and every request is then answered with 500; there is no placeholder tenant.
-func newHandler(tenantID string, logger *slog.Logger) *handler {
-	tenantID = strings.TrimSpace(tenantID)
-	if tenantID == "" {
-		logger.Error("TENANT_ID is not set; every request will be answered with 500")
+// newHandler validates its environment once, at init. A missing variable is logged as
+// an error and every request is then answered with 500; there is no placeholder
+// tenant, issuer or client (fail closed).
+func newHandler(env handlerEnv, logger *slog.Logger) *handler {
+	env.TenantID = strings.TrimSpace(env.TenantID)
+	env.Issuer = strings.TrimSpace(env.Issuer)
+	env.ClientID = strings.TrimSpace(env.ClientID)
+	if missing := env.missing(); len(missing) > 0 {
+		logger.Error(strings.Join(missing, ", ") + " not set; every request will be answered with 500")
 	}
-	return &handler{tenantID: tenantID, logger: logger}
-}
-
-// tokenClaims are the claims the handler reads from the (already verified) token.
-type tokenClaims struct {
-	Groups   []string `json:"cognito:groups"`
-	TokenUse string   `json:"token_use"`
-	jwt.RegisteredClaims
+	return &handler{env: env, logger: logger, now: time.Now}
 }
 
 // Decisions logged per request (never any token content).
 const (
 	decisionAllowed       = "allowed"
 	decisionNoTenant      = "tenant not configured"
+	decisionNotConfigured = "issuer or client not configured"
 	decisionMissingToken  = "missing token"
 	decisionMultipleAuth  = "multiple authorization headers"
 	decisionMalformed     = "malformed token"
 	decisionNotAccess     = "not an access token"
+	decisionWrongIssuer   = "wrong issuer"
+	decisionWrongClient   = "wrong client"
+	decisionExpired       = "token expired"
 	decisionWrongTenant   = "tenant not in token groups"
 	decisionResponseError = "response encoding failed"
 )
@@ -73,9 +103,12 @@ func (h *handler) handle(ctx context.Context, req events.ALBTargetGroupRequest) 
 	multiValue := req.MultiValueHeaders != nil || req.MultiValueQueryStringParameters != nil
 
 	status, decision := http.StatusOK, decisionAllowed
-	if h.tenantID == "" {
+	switch {
+	case h.env.TenantID == "":
 		status, decision = http.StatusInternalServerError, decisionNoTenant
-	} else {
+	case h.env.Issuer == "" || h.env.ClientID == "":
+		status, decision = http.StatusInternalServerError, decisionNotConfigured
+	default:
 		decision = h.authorize(req, multiValue)
 		if decision != decisionAllowed {
 			status = http.StatusForbidden
@@ -92,11 +125,15 @@ func (h *handler) handle(ctx context.Context, req events.ALBTargetGroupRequest) 
 		if multiValue {
 			query = nonNilMap(req.MultiValueQueryStringParameters)
 		}
-		body = requestInfo{TenantID: h.tenantID, Path: req.Path, Method: req.HTTPMethod, Query: query, RequestID: requestID}
+		body = requestInfo{TenantID: h.env.TenantID, Path: req.Path, Method: req.HTTPMethod, Query: query, RequestID: requestID}
 	case http.StatusForbidden:
 		body = errorBody{Error: "forbidden", RequestID: requestID}
 	default:
-		body = errorBody{Error: "tenant not configured", RequestID: requestID}
+		msg := "tenant not configured"
+		if decision == decisionNotConfigured {
+			msg = "handler not configured"
+		}
+		body = errorBody{Error: msg, RequestID: requestID}
 	}
 	encoded, err := json.Marshal(body)
 	if err != nil {
@@ -112,7 +149,7 @@ func (h *handler) handle(ctx context.Context, req events.ALBTargetGroupRequest) 
 		level = slog.LevelWarn
 	}
 	h.logger.LogAttrs(ctx, level, "request",
-		slog.String("tenant", h.tenantID),
+		slog.String("tenant", h.env.TenantID),
 		slog.String("requestId", requestID),
 		slog.String("method", req.HTTPMethod),
 		slog.String("path", req.Path),
@@ -122,10 +159,22 @@ func (h *handler) handle(ctx context.Context, req events.ALBTargetGroupRequest) 
 	return response(status, string(encoded), multiValue), nil
 }
 
-// authorize re-checks, without verifying the signature (the ALB's jwt-validation
-// action already did, and this function makes no network call), that the bearer token
-// is an access token whose cognito:groups contains this function's tenant. A
-// misconfigured listener rule can then never serve one tenant's data to another.
+// authorize is defence in depth behind the ALB's jwt-validation action. It checks,
+// with no network call, that the request carries exactly one bearer token whose
+// payload, read with EXACT claim names (a "TOKEN_USE" or "Cognito:Groups" claim is
+// not "token_use" / "cognito:groups"; a payload naming a claim twice is rejected), has
+//   - iss equal to TOKEN_ISSUER (the shared user pool's issuer),
+//   - client_id equal to APP_CLIENT_ID (the app client),
+//   - exp (a number, required) later than now,
+//   - token_use equal to "access" (an id token carries the same groups), and
+//   - cognito:groups, an array of strings, containing this function's TENANT_ID.
+//
+// It does NOT verify the signature (the ALB did, against the pool's JWKS; this
+// function has no key and makes no network call), so on its own it proves nothing
+// about who made the token: it only stops a misconfigured or misrouted listener rule
+// from serving one tenant's data to another tenant's, another client's, another
+// pool's or an expired token. It does not check nbf or iat (Cognito access tokens
+// have no nbf; the ALB checks the time claims too) nor whether the token was revoked.
 func (h *handler) authorize(req events.ALBTargetGroupRequest, multiValue bool) string {
 	values := headerValues(req, multiValue, "authorization")
 	switch len(values) {
@@ -140,19 +189,87 @@ func (h *handler) authorize(req events.ALBTargetGroupRequest, multiValue bool) s
 	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return decisionMissingToken
 	}
-	var claims tokenClaims
-	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+	claims, err := decodeClaims(token)
+	if err != nil {
 		return decisionMalformed
 	}
-	// Defence in depth: the ALB rule also requires token_use=access; an id token
-	// (which carries the same groups) must not be usable as an API credential.
-	if claims.TokenUse != "access" {
+	var c struct {
+		iss, clientID, tokenUse string
+		exp                     float64 // a JSON number only (json.Number would accept "123")
+		groups                  []string
+	}
+	for name, dst := range map[string]any{
+		"iss": &c.iss, "client_id": &c.clientID, "token_use": &c.tokenUse, "exp": &c.exp, "cognito:groups": &c.groups,
+	} {
+		raw, ok := claims[name]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return decisionMalformed // wrong type, e.g. a groups string instead of an array
+		}
+	}
+	if c.iss != h.env.Issuer {
+		return decisionWrongIssuer
+	}
+	if c.clientID != h.env.ClientID {
+		return decisionWrongClient
+	}
+	if c.exp <= 0 {
+		return decisionMalformed // exp is required
+	}
+	if !h.now().Before(time.Unix(int64(c.exp), 0)) {
+		return decisionExpired
+	}
+	if c.tokenUse != "access" {
 		return decisionNotAccess
 	}
-	if !slices.Contains(claims.Groups, h.tenantID) {
+	if !slices.Contains(c.groups, h.env.TenantID) {
 		return decisionWrongTenant
 	}
 	return decisionAllowed
+}
+
+// decodeClaims returns the JWT's payload claims by their exact names. The header and
+// signature are only checked to be present: the signature was verified by the ALB.
+// A claim name that occurs twice makes the payload malformed: parsers disagree on
+// which value wins, and the ALB must not see a different claim than this function.
+func decodeClaims(token string) (map[string]json.RawMessage, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return nil, errors.New("not a compact JWS")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("payload is not a JSON object")
+	}
+	claims := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name := tok.(string) // object keys are always strings
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, err
+		}
+		if _, dup := claims[name]; dup {
+			return nil, fmt.Errorf("claim %q appears twice", name)
+		}
+		claims[name] = value
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the payload object")
+	}
+	return claims, nil
 }
 
 // headerValues returns the values of a header, matching its name case-insensitively

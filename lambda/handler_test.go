@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +18,29 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-const testRequestID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+const (
+	testRequestID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+	testIssuer    = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test"
+	testClientID  = "client-123"
+)
+
+// testNow is the injected clock: tokens expire an hour after it.
+var testNow = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+
+// testHandler is a handler for tenantID with the test issuer and client and the
+// fixed clock.
+func testHandler(tenantID string, logger *slog.Logger) *handler {
+	h := newHandler(handlerEnv{TenantID: tenantID, Issuer: testIssuer, ClientID: testClientID}, logger)
+	h.now = func() time.Time { return testNow }
+	return h
+}
+
+// rawToken builds an unsigned-looking compact JWT around a literal JSON payload
+// (for claim names a map cannot hold twice, and exact spellings).
+func rawToken(payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","kid":"k"}`)) + "." + enc([]byte(payload)) + "." + enc([]byte("sig"))
+}
 
 // token returns a signed JWT with Cognito access-token claims for groups, changed by
 // changes (a nil value deletes the claim). The handler does not verify signatures (the
@@ -24,12 +48,12 @@ const testRequestID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 func token(t *testing.T, changes map[string]any) string {
 	t.Helper()
 	claims := jwt.MapClaims{
-		"iss":            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test",
-		"exp":            time.Now().Add(time.Hour).Unix(),
-		"iat":            time.Now().Unix(),
+		"iss":            testIssuer,
+		"exp":            testNow.Add(time.Hour).Unix(),
+		"iat":            testNow.Unix(),
 		"sub":            "5ebd2cb4-f910-49c3-aa13-3da45157865b",
 		"username":       "alice-username",
-		"client_id":      "client-123",
+		"client_id":      testClientID,
 		"token_use":      "access",
 		"cognito:groups": []string{"tenant-A"},
 	}
@@ -152,6 +176,100 @@ func TestHandle(t *testing.T) {
 			wantStatus: 403,
 			wantLog:    "not an access token",
 		},
+		// Exact claim names: encoding/json matches struct fields case-insensitively,
+		// so before the fix these upper-case claims were read as the real ones.
+		{
+			name:     "TOKEN_USE is not token_use",
+			tenantID: "tenant-A",
+			req: albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " +
+				token(t, map[string]any{"token_use": nil, "TOKEN_USE": "access"})}),
+			wantStatus: 403,
+			wantLog:    "not an access token",
+		},
+		{
+			name:     "COGNITO:GROUPS is not cognito:groups",
+			tenantID: "tenant-A",
+			req: albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " +
+				token(t, map[string]any{"cognito:groups": nil, "COGNITO:GROUPS": []string{"tenant-A"}})}),
+			wantStatus: 403,
+			wantLog:    "tenant not in token groups",
+		},
+		{
+			name:     "case variant after the real claim does not override it",
+			tenantID: "tenant-A",
+			req: albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + rawToken(
+				`{"iss":"`+testIssuer+`","client_id":"`+testClientID+`","exp":`+strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10)+
+					`,"token_use":"id","Token_Use":"access","cognito:groups":["tenant-A"]}`)}),
+			wantStatus: 403,
+			wantLog:    "not an access token",
+		},
+		{
+			name:     "claim named twice",
+			tenantID: "tenant-A",
+			req: albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + rawToken(
+				`{"iss":"`+testIssuer+`","client_id":"`+testClientID+`","exp":`+strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10)+
+					`,"token_use":"access","cognito:groups":["tenant-B"],"cognito:groups":["tenant-A"]}`)}),
+			wantStatus: 403,
+			wantLog:    "malformed token",
+		},
+		{
+			name:     "literal payload with exact names",
+			tenantID: "tenant-A",
+			req: albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + rawToken(
+				`{"iss":"`+testIssuer+`","client_id":"`+testClientID+`","exp":`+strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10)+
+					`,"token_use":"access","cognito:groups":["tenant-A"]}`)}),
+			wantStatus: 200,
+			wantLog:    "allowed",
+		},
+		{
+			name:       "other pool's issuer",
+			tenantID:   "tenant-A",
+			req:        albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, map[string]any{"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"})}),
+			wantStatus: 403,
+			wantLog:    "wrong issuer",
+		},
+		{
+			name:       "no issuer",
+			tenantID:   "tenant-A",
+			req:        albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, map[string]any{"iss": nil})}),
+			wantStatus: 403,
+			wantLog:    "wrong issuer",
+		},
+		{
+			name:       "other app client",
+			tenantID:   "tenant-A",
+			req:        albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, map[string]any{"client_id": "other-client"})}),
+			wantStatus: 403,
+			wantLog:    "wrong client",
+		},
+		{
+			name:       "expired",
+			tenantID:   "tenant-A",
+			req:        albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, map[string]any{"exp": testNow.Unix()})}),
+			wantStatus: 403,
+			wantLog:    "token expired",
+		},
+		{
+			name:       "valid one more second",
+			tenantID:   "tenant-A",
+			req:        albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, map[string]any{"exp": testNow.Unix() + 1})}),
+			wantStatus: 200,
+			wantLog:    "allowed",
+		},
+		{
+			name:       "no exp",
+			tenantID:   "tenant-A",
+			req:        albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, map[string]any{"exp": nil})}),
+			wantStatus: 403,
+			wantLog:    "malformed token",
+		},
+		{
+			name:       "exp not a number",
+			tenantID:   "tenant-A",
+			req:        albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, map[string]any{"exp": "9999999999"})}),
+			wantStatus: 403,
+			wantLog:    "malformed token",
+		},
 		{
 			name:       "missing Authorization",
 			tenantID:   "tenant-A",
@@ -200,7 +318,7 @@ func TestHandle(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := newHandler(tc.tenantID, slog.New(slog.NewJSONHandler(&logs, nil)))
+			h := testHandler(tc.tenantID, slog.New(slog.NewJSONHandler(&logs, nil)))
 			resp, err := h.handle(lambdaCtx(), tc.req)
 			if err != nil {
 				t.Fatalf("handle error: %v", err)
@@ -284,7 +402,7 @@ func TestHandleMultiValue(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := newHandler("tenant-A", slog.New(slog.NewJSONHandler(&logs, nil)))
+			h := testHandler("tenant-A", slog.New(slog.NewJSONHandler(&logs, nil)))
 			req := events.ALBTargetGroupRequest{HTTPMethod: "POST", Path: "/orders", MultiValueHeaders: tc.headers,
 				MultiValueQueryStringParameters: tc.query, Body: "{}"}
 			resp, err := h.handle(lambdaCtx(), req)
@@ -315,7 +433,7 @@ func TestHandleMultiValue(t *testing.T) {
 }
 
 func TestResponseWireFormat(t *testing.T) {
-	h := newHandler("tenant-A", slog.New(slog.DiscardHandler))
+	h := testHandler("tenant-A", slog.New(slog.DiscardHandler))
 	resp, err := h.handle(lambdaCtx(), albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, nil)}))
 	if err != nil {
 		t.Fatal(err)
@@ -333,17 +451,50 @@ func TestResponseWireFormat(t *testing.T) {
 	}
 }
 
-func TestNewHandlerLogsMissingTenant(t *testing.T) {
+func TestNewHandlerLogsMissingEnv(t *testing.T) {
+	full := handlerEnv{TenantID: "tenant-A", Issuer: testIssuer, ClientID: testClientID}
 	for _, tc := range []struct {
-		tenantID  string
-		wantError bool
-	}{{"", true}, {" ", true}, {"tenant-A", false}} {
+		name        string
+		change      func(*handlerEnv)
+		wantMissing string // "" = no error logged
+	}{
+		{"complete", func(*handlerEnv) {}, ""},
+		{"no tenant", func(e *handlerEnv) { e.TenantID = "" }, "TENANT_ID"},
+		{"blank tenant", func(e *handlerEnv) { e.TenantID = " " }, "TENANT_ID"},
+		{"no issuer", func(e *handlerEnv) { e.Issuer = "" }, "TOKEN_ISSUER"},
+		{"no client", func(e *handlerEnv) { e.ClientID = " " }, "APP_CLIENT_ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := full
+			tc.change(&env)
+			var logs bytes.Buffer
+			newHandler(env, slog.New(slog.NewJSONHandler(&logs, nil)))
+			gotError := strings.Contains(logs.String(), `"level":"ERROR"`)
+			if gotError != (tc.wantMissing != "") || !strings.Contains(logs.String(), tc.wantMissing) {
+				t.Errorf("init log %q, want error naming %q", logs.String(), tc.wantMissing)
+			}
+		})
+	}
+}
+
+// TestMissingIssuerOrClientFailsClosed: a function without TOKEN_ISSUER or
+// APP_CLIENT_ID answers 500 even to a token that would otherwise pass.
+func TestMissingIssuerOrClientFailsClosed(t *testing.T) {
+	for _, env := range []handlerEnv{
+		{TenantID: "tenant-A", ClientID: testClientID},
+		{TenantID: "tenant-A", Issuer: testIssuer},
+	} {
 		var logs bytes.Buffer
-		newHandler(tc.tenantID, slog.New(slog.NewJSONHandler(&logs, nil)))
-		gotError := strings.Contains(logs.String(), `"level":"ERROR"`) && strings.Contains(logs.String(), "TENANT_ID")
-		if gotError != tc.wantError {
-			t.Errorf("TENANT_ID %q: init log %q, want error logged: %v", tc.tenantID, logs.String(), tc.wantError)
+		h := newHandler(env, slog.New(slog.NewJSONHandler(&logs, nil)))
+		h.now = func() time.Time { return testNow }
+		resp, err := h.handle(lambdaCtx(), albRequest("GET", "/", nil, map[string]string{"authorization": "Bearer " + token(t, nil)}))
+		if err != nil {
+			t.Fatal(err)
 		}
+		if resp.StatusCode != 500 || !strings.Contains(resp.Body, "handler not configured") {
+			t.Errorf("env %+v: status %d body %s, want 500 handler not configured", env, resp.StatusCode, resp.Body)
+		}
+		assertRequestLog(t, logs.String(), 500, "issuer or client not configured")
 	}
 }
 

@@ -3,8 +3,9 @@
 // description of the request, after checking (defence in depth) that the bearer token
 // the ALB already verified belongs to its own tenant.
 //
-// Environment: TENANT_ID (required; without it every request gets 500), LOG_LEVEL
-// (debug, info, warn, error; default info).
+// Environment (set by the stack): TENANT_ID, TOKEN_ISSUER (the user pool's issuer,
+// the exact iss of its tokens) and APP_CLIENT_ID (the app client); without any of
+// them every request gets 500. LOG_LEVEL: debug, info, warn, error; default info.
 package main
 
 import (
@@ -17,8 +18,12 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))}))
-	h := newHandler(os.Getenv("TENANT_ID"), logger)
-	// A missing TENANT_ID is reported here and on every request (500), but the
+	h := newHandler(handlerEnv{
+		TenantID: os.Getenv("TENANT_ID"),
+		Issuer:   os.Getenv("TOKEN_ISSUER"),
+		ClientID: os.Getenv("APP_CLIENT_ID"),
+	}, logger)
+	// A missing variable is reported here and on every request (500), but the
 	// runtime still starts: a crash loop would hide the cause behind init errors.
 	lambda.Start(h.handle)
 }

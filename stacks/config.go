@@ -1,18 +1,17 @@
 package stacks
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenants"
 )
 
 // Context keys read by LoadConfig (set in cdk.json or with `cdk synth -c key=value`).
@@ -26,46 +25,46 @@ const (
 	CtxDomainName            = "domainName"
 	CtxHostedZoneID          = "hostedZoneId"
 	CtxHostedZoneName        = "hostedZoneName"
+	// CtxAccessTokenValidityMinutes is the lifetime of an access token. The
+	// ALB accepts a token until it expires; it cannot be revoked before.
+	CtxAccessTokenValidityMinutes = "accessTokenValidityMinutes"
+	// CtxMaxRulesPerALB is the account's "rules per Application Load
+	// Balancer" quota (AWS default 100, adjustable); it bounds a cell.
+	CtxMaxRulesPerALB = "maxRulesPerAlb"
 )
 
 // Defaults applied when a context key is absent.
 const (
-	DefaultStackName        = "TenantRouting"
 	DefaultTenantsFile      = "tenants.json"
 	DefaultLogRetentionDays = 30
-	DefaultMemorySizeMB     = 128
+	// DefaultAccessTokenValidityMinutes is Cognito's default access token
+	// lifetime (one hour).
+	DefaultAccessTokenValidityMinutes = 60
+	DefaultMaxRulesPerALB             = tenants.DefaultMaxRulesPerALB
 )
 
-// Platform limits the tenant count is checked against.
+// Bounds of the context values.
 const (
-	// MaxTargetGroupsPerALB is the non-adjustable "target groups per Application
-	// Load Balancer" quota (load-balancer-limits.html). One TG per tenant.
-	MaxTargetGroupsPerALB = 100
-	// MaxResourcesPerStack is the CloudFormation "resources per stack" quota.
-	MaxResourcesPerStack = 500
-	// MaxOutputsPerStack is the CloudFormation "outputs per stack" quota.
-	MaxOutputsPerStack = 200
-	// maxPathPatternLen is the ALB limit for one path-pattern value.
-	maxPathPatternLen = 128
+	// Cognito accepts an access token validity of 5 minutes to 1 day
+	// (UserPoolClient AccessTokenValidity).
+	minAccessTokenValidityMinutes, maxAccessTokenValidityMinutes = 5, 1440
+	// minRulesPerALB: one rule for a tenant plus the replacement headroom.
+	minRulesPerALB = 1 + tenants.ReplacementHeadroom
+	// maxStackNameLen is CloudFormation's limit for a stack name.
+	maxStackNameLen = 128
+	// maxCertificateDomainLen is ACM's limit for a certificate's first domain
+	// name (its Common Name, RFC 5280): 64 octets including the periods.
+	maxCertificateDomainLen = 64
 	// maxSecurityGroupIngressRules is the default "inbound rules per security group" quota.
 	maxSecurityGroupIngressRules = 60
-	minPriority, maxPriority     = 1, 50000
 )
 
-// Resource accounting, verified against synthesized templates by
-// TestResourceCountConstantsMatchTemplate.
+// CloudFormation quotas (cloudformation-limits.html) the stacks must stay within.
 const (
-	// baseResourceCount is the number of CloudFormation resources the stack has
-	// with zero tenants when the certificate is imported by ARN.
-	baseResourceCount = 20
-	// resourcesPerTenant: log group, role, function, permission, target group,
-	// listener rule and Cognito group.
-	resourcesPerTenant = 7
-	// domainCertificateResources: the ACM certificate and the Route 53 A record
-	// added in the domainName/hostedZone mode.
-	domainCertificateResources = 2
-	// fixedOutputCount is the number of outputs that do not depend on tenants.
-	fixedOutputCount = 8
+	// MaxResourcesPerStack is the "resources per stack" quota.
+	MaxResourcesPerStack = 500
+	// MaxOutputsPerStack is the "outputs per stack" quota.
+	MaxOutputsPerStack = 200
 )
 
 var (
@@ -75,36 +74,36 @@ var (
 	dnsLabelPattern       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
-// validRetentionDays are the values CloudWatch Logs accepts for RetentionInDays.
-var validRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+// LogRetentionDays are the values CloudWatch Logs accepts for
+// RetentionInDays, ascending: the one table of retention values. The
+// validation of context logRetentionDays uses it, and the mapping to the CDK
+// enum must cover exactly these values.
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
-// Tenant is one entry of the tenants file.
-type Tenant struct {
-	// ID is the tenant id: Cognito group name, URL prefix and TENANT_ID.
-	ID string `json:"id"`
-	// Priority is the listener-rule priority (1..50000). It is stored, not
-	// derived from the position, so adding or removing tenants never renumbers others.
-	Priority int `json:"priority"`
-	// MemorySize is the Lambda memory in MB (optional, default 128, 128..10240).
-	MemorySize int `json:"memorySize,omitempty"`
+// Tenant is one entry of the tenants file (internal/tenants).
+type Tenant = tenants.Tenant
+
+// tenantsDocument is a whole tenants file.
+type tenantsDocument = tenants.Document
+
+// RewriteReplace is the url-rewrite replacement paired with Tenant.RewriteRegex.
+const RewriteReplace = tenants.RewriteReplace
+
+// CellConfig is one cell: one ALB in its own stack with its tenants.
+type CellConfig struct {
+	// ID is the cell id ("1", "eu-2").
+	ID string
+	// StackName is the cell stack's name, contract.CellStackName.
+	StackName string
+	// DomainName is the cell's host name, "cell-<cell>.<domainName>", in the
+	// CertificateDNSValidated mode; empty otherwise.
+	DomainName string
+	// Tenants are the cell's tenants in priority order.
+	Tenants []Tenant
 }
 
-// OutputKey is the CfnOutput logical id of the tenant URL: "TenantUrl" + the id
-// with non-alphanumerics removed and the first letter upper-cased.
-func (t Tenant) OutputKey() string { return "TenantUrl" + alnumTitle(t.ID) }
-
-// ConstructID is the construct id of the tenant's resources (unique because the
-// output keys are validated to be unique).
-func (t Tenant) ConstructID() string { return "Tenant" + alnumTitle(t.ID) }
-
-// PathPatterns are the rule's path-pattern condition values.
-func (t Tenant) PathPatterns() []string { return []string{"/" + t.ID + "/*", "/" + t.ID} }
-
-// RewriteRegex strips the tenant prefix: /t -> /, /t/ -> /, /t/a?b -> /a?b.
-func (t Tenant) RewriteRegex() string { return "^/" + t.ID + "/?(.*)$" }
-
-// RewriteReplace is the url-rewrite replacement paired with RewriteRegex.
-const RewriteReplace = "/$1"
+// TenantIDs returns the cell's tenant ids in priority order.
+func (c CellConfig) TenantIDs() []string { return tenantIDs(c.Tenants) }
 
 // CertificateMode says how the HTTPS listener gets its certificate.
 type CertificateMode int
@@ -136,44 +135,45 @@ const (
 	RemovalDestroy RemovalPolicy = "destroy"
 )
 
-// Config is the validated input of the stack. Build it with LoadConfig or
+// Config is the validated input of the stacks. Build it with LoadConfig or
 // ParseConfig; the stack code trusts it.
 type Config struct {
-	StackName             string
-	TenantsFile           string
-	Tenants               []Tenant // sorted by priority
+	// StackName is the shared stack's name; cell stacks are named
+	// contract.CellStackName(StackName, cell).
+	StackName   string
+	TenantsFile string
+	// Tenants are all tenants, sorted by cell (tenants.CompareCellIDs), then
+	// priority.
+	Tenants []Tenant
+	// Cells are the cells that have tenants, in the same order.
+	Cells                 []CellConfig
 	AllowedCIDRs          []string // canonical IPv4 prefixes
 	UserPoolRemovalPolicy RemovalPolicy
 	LogRetentionDays      int
-	Certificate           CertificateConfig
+	// AccessTokenValidityMinutes is the app client's access token lifetime
+	// (5..1440).
+	AccessTokenValidityMinutes int
+	// MaxRulesPerALB is the account's rules-per-ALB quota the cells were
+	// checked against.
+	MaxRulesPerALB int
+	Certificate    CertificateConfig
 }
 
-// TenantIDs returns the tenant ids in priority order.
-func (c Config) TenantIDs() []string {
-	ids := make([]string, len(c.Tenants))
-	for i, t := range c.Tenants {
+// TenantIDs returns every tenant id, in the order of Tenants.
+func (c Config) TenantIDs() []string { return tenantIDs(c.Tenants) }
+
+// CellCapacity is the number of tenants one cell can hold with this
+// configuration (tenants.CellCapacity).
+func (c Config) CellCapacity() int {
+	return tenants.CellCapacity(tenants.Limits{MaxRulesPerALB: c.MaxRulesPerALB})
+}
+
+func tenantIDs(ts []Tenant) []string {
+	ids := make([]string, len(ts))
+	for i, t := range ts {
 		ids[i] = t.ID
 	}
 	return ids
-}
-
-// ResourceCount is the number of CloudFormation resources the stack will have.
-func (c Config) ResourceCount() int { return resourceCount(c.Certificate.Mode, len(c.Tenants)) }
-
-// MaxTenants is the largest tenant count the stack can hold with these options.
-func (c Config) MaxTenants() int { return maxTenants(c.Certificate.Mode) }
-
-func resourceCount(mode CertificateMode, tenants int) int {
-	n := baseResourceCount + resourcesPerTenant*tenants
-	if mode == CertificateDNSValidated {
-		n += domainCertificateResources
-	}
-	return n
-}
-
-func maxTenants(mode CertificateMode) int {
-	byResources := (MaxResourcesPerStack - resourceCount(mode, 0)) / resourcesPerTenant
-	return min(MaxTargetGroupsPerALB, byResources, MaxOutputsPerStack-fixedOutputCount)
 }
 
 // ConfigError lists every problem found; each line names the offending key or
@@ -216,10 +216,12 @@ func ParseConfig(get func(key string) any, tenantsFile string, tenantsJSON []byt
 		add("%v", err)
 	}
 	if name == "" {
-		name = DefaultStackName
+		name = contract.DefaultStackName
 	}
-	if !stackNamePattern.MatchString(name) {
-		add("context %q = %q: a CloudFormation stack name must start with a letter and contain only letters, digits and '-' (max 128)", CtxStackName, name)
+	stackNameOK := stackNamePattern.MatchString(name)
+	if !stackNameOK {
+		add("context %q = %q: a CloudFormation stack name must start with a letter and contain only letters, digits and '-' (max %d)",
+			CtxStackName, name, maxStackNameLen)
 	}
 	cfg.StackName = name
 
@@ -254,11 +256,43 @@ func ParseConfig(get func(key string) any, tenantsFile string, tenantsJSON []byt
 		add("%v", err)
 	case !present:
 		cfg.LogRetentionDays = DefaultLogRetentionDays
-	case !containsInt(validRetentionDays, days):
-		add("context %q = %d: CloudWatch Logs accepts only %v", CtxLogRetentionDays, days, validRetentionDays)
+	case !containsInt(LogRetentionDays, days):
+		add("context %q = %d: CloudWatch Logs accepts only %v", CtxLogRetentionDays, days, LogRetentionDays)
 	default:
 		cfg.LogRetentionDays = days
 	}
+
+	// accessTokenValidityMinutes
+	minutes, present, err := optionalInt(get, CtxAccessTokenValidityMinutes)
+	switch {
+	case err != nil:
+		add("%v", err)
+	case !present:
+		cfg.AccessTokenValidityMinutes = DefaultAccessTokenValidityMinutes
+	case minutes < minAccessTokenValidityMinutes || minutes > maxAccessTokenValidityMinutes:
+		add("context %q = %d: Cognito accepts %d..%d minutes; a token stays valid at the ALB until it expires, "+
+			"so pick the longest lifetime you accept for a revoked user (default %d)",
+			CtxAccessTokenValidityMinutes, minutes, minAccessTokenValidityMinutes, maxAccessTokenValidityMinutes,
+			DefaultAccessTokenValidityMinutes)
+	default:
+		cfg.AccessTokenValidityMinutes = minutes
+	}
+
+	// maxRulesPerAlb
+	rules, present, err := optionalInt(get, CtxMaxRulesPerALB)
+	switch {
+	case err != nil:
+		add("%v", err)
+	case !present:
+		cfg.MaxRulesPerALB = DefaultMaxRulesPerALB
+	case rules < minRulesPerALB:
+		add("context %q = %d: give your account's \"Rules per Application Load Balancer\" quota (Service Quotas; "+
+			"AWS default %d), at least %d: one rule per tenant and %d kept free for replacements",
+			CtxMaxRulesPerALB, rules, DefaultMaxRulesPerALB, minRulesPerALB, tenants.ReplacementHeadroom)
+	default:
+		cfg.MaxRulesPerALB = rules
+	}
+	limits := tenants.Limits{MaxRulesPerALB: cfg.MaxRulesPerALB} // 0 (invalid) checks against the default
 
 	// certificate
 	cert, certProblems := parseCertificate(get)
@@ -266,16 +300,30 @@ func ParseConfig(get func(key string) any, tenantsFile string, tenantsJSON []byt
 	cfg.Certificate = cert
 
 	// tenants
-	tenants, tenantProblems := parseTenants(tenantsFile, tenantsJSON)
-	problems = append(problems, tenantProblems...)
-	cfg.Tenants = tenants
-	if len(tenantProblems) == 0 && cert.Mode != 0 {
-		if max := cfg.MaxTenants(); len(tenants) > max {
-			add("%s: %d tenants, the maximum is %d (one target group per tenant, %d per ALB, not adjustable; "+
-				"%d + %d per tenant CloudFormation resources, %d per stack); remove tenants or split them over several stacks",
-				tenantsFile, len(tenants), max, MaxTargetGroupsPerALB,
-				resourceCount(cert.Mode, 0), resourcesPerTenant, MaxResourcesPerStack)
+	doc, err := tenants.Parse(tenantsFile, tenantsJSON, limits)
+	if err != nil {
+		var te *tenants.Error
+		if !errors.As(err, &te) {
+			return Config{}, err // not reachable: Parse returns only *tenants.Error
 		}
+		problems = append(problems, te.Problems...)
+	}
+	for _, c := range tenants.Cells(doc.Tenants) {
+		cell := CellConfig{ID: c.ID, StackName: contract.CellStackName(name, c.ID), Tenants: c.Tenants}
+		if stackNameOK && len(cell.StackName) > maxStackNameLen {
+			add("context %q = %q: the stack name of cell %q, %q, is %d characters and CloudFormation allows %d; "+
+				"shorten the stack name or the cell id", CtxStackName, name, c.ID, cell.StackName, len(cell.StackName), maxStackNameLen)
+		}
+		if cert.Mode == CertificateDNSValidated {
+			cell.DomainName = cellHostName(c.ID, cert.DomainName)
+			if len(cell.DomainName) > maxCertificateDomainLen {
+				add("context %q = %q: the host name of cell %q, %q, is %d characters and an ACM certificate's domain name "+
+					"may have at most %d; use a shorter domain name or cell id",
+					CtxDomainName, cert.DomainName, c.ID, cell.DomainName, len(cell.DomainName), maxCertificateDomainLen)
+			}
+		}
+		cfg.Cells = append(cfg.Cells, cell)
+		cfg.Tenants = append(cfg.Tenants, c.Tenants...)
 	}
 
 	if len(problems) > 0 {
@@ -284,79 +332,9 @@ func ParseConfig(get func(key string) any, tenantsFile string, tenantsJSON []byt
 	return cfg, nil
 }
 
-type tenantsDocument struct {
-	Tenants []Tenant `json:"tenants"`
-}
-
-func parseTenants(file string, data []byte) ([]Tenant, []string) {
-	var problems []string
-	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var doc tenantsDocument
-	if err := dec.Decode(&doc); err != nil {
-		add("%s: not a valid tenants file (%v); expected {\"tenants\":[{\"id\":\"tenant-A\",\"priority\":10}]}", file, err)
-		return nil, problems
-	}
-	if len(doc.Tenants) == 0 {
-		add("%s: no tenants; add at least one {\"id\":...,\"priority\":...}", file)
-		return nil, problems
-	}
-
-	byID := map[string]string{}
-	byPriority := map[int]string{}
-	byOutputKey := map[string]string{}
-	for i, t := range doc.Tenants {
-		where := fmt.Sprintf("%s: tenants[%d] (id %q)", file, i, t.ID)
-		switch {
-		case t.ID == "":
-			add("%s: field \"id\" is missing or empty; give every tenant an id", where)
-		case !tenantid.Valid(t.ID):
-			add("%s: field \"id\" must match %s "+
-				"so it is safe as a Cognito group name, an ALB path pattern and a regex", where, tenantid.Rule)
-		case len("/"+t.ID+"/*") > maxPathPatternLen:
-			add("%s: field \"id\" is %d characters; the path pattern \"/<id>/*\" must fit in %d, so use at most %d",
-				where, len(t.ID), maxPathPatternLen, maxPathPatternLen-3)
-		default:
-			key := strings.ToLower(t.ID)
-			if prev, dup := byID[key]; dup {
-				add("%s: field \"id\" duplicates tenant %q (ids are compared case-insensitively); rename one", where, prev)
-			} else {
-				byID[key] = t.ID
-			}
-			ok := strings.ToLower(t.OutputKey())
-			if prev, dup := byOutputKey[ok]; dup && !strings.EqualFold(prev, t.ID) {
-				add("%s: field \"id\" gives output key %q, the same as tenant %q (non-alphanumerics are dropped); rename one",
-					where, t.OutputKey(), prev)
-			} else if !dup {
-				byOutputKey[ok] = t.ID
-			}
-		}
-		if t.Priority < minPriority || t.Priority > maxPriority {
-			add("%s: field \"priority\" = %d is out of range; use a unique integer in %d..%d",
-				where, t.Priority, minPriority, maxPriority)
-		} else if prev, dup := byPriority[t.Priority]; dup {
-			add("%s: field \"priority\" = %d is already used by tenant %q; listener rule priorities must be unique",
-				where, t.Priority, prev)
-		} else {
-			byPriority[t.Priority] = t.ID
-		}
-		switch {
-		case t.MemorySize == 0:
-			doc.Tenants[i].MemorySize = DefaultMemorySizeMB
-		case t.MemorySize < 128 || t.MemorySize > 10240:
-			add("%s: field \"memorySize\" = %d; Lambda accepts 128..10240 MB (or omit it for %d)",
-				where, t.MemorySize, DefaultMemorySizeMB)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	tenants := append([]Tenant(nil), doc.Tenants...)
-	sort.Slice(tenants, func(i, j int) bool { return tenants[i].Priority < tenants[j].Priority })
-	return tenants, nil
-}
+// cellHostName is a cell's host name in the CertificateDNSValidated mode:
+// "cell-<cell>.<domainName>" (CellConfig.DomainName).
+func cellHostName(cell, domainName string) string { return "cell-" + cell + "." + domainName }
 
 func validateCIDRs(cidrs []string, problems []string) ([]string, []string) {
 	if cidrs != nil && len(cidrs) == 0 {
@@ -548,19 +526,4 @@ func containsInt(list []int, v int) bool {
 		}
 	}
 	return false
-}
-
-// alnumTitle drops every non-alphanumeric rune and upper-cases the first letter.
-func alnumTitle(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			b.WriteRune(r)
-		}
-	}
-	out := []rune(b.String())
-	if len(out) > 0 {
-		out[0] = unicode.ToUpper(out[0])
-	}
-	return string(out)
 }

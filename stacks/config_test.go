@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenantid"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenants"
 )
 
 func TestParseConfigDefaults(t *testing.T) {
@@ -20,14 +22,18 @@ func TestParseConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
+	want0 := []Tenant{{ID: "tenant-A", Priority: 10, MemorySize: 128, Cell: "1"}, {ID: "tenant-B", Priority: 20, MemorySize: 128, Cell: "1"}}
 	want := Config{
-		StackName:             "TenantRouting",
-		TenantsFile:           "tenants.json",
-		Tenants:               []Tenant{{ID: "tenant-A", Priority: 10, MemorySize: 128}, {ID: "tenant-B", Priority: 20, MemorySize: 128}},
-		AllowedCIDRs:          []string{"0.0.0.0/0"},
-		UserPoolRemovalPolicy: RemovalRetain,
-		LogRetentionDays:      30,
-		Certificate:           CertificateConfig{Mode: CertificateImported, ARN: testCertArn},
+		StackName:                  "TenantRouting",
+		TenantsFile:                "tenants.json",
+		Tenants:                    want0,
+		Cells:                      []CellConfig{{ID: "1", StackName: "TenantRouting-Cell-1", Tenants: want0}},
+		AllowedCIDRs:               []string{"0.0.0.0/0"},
+		UserPoolRemovalPolicy:      RemovalRetain,
+		LogRetentionDays:           30,
+		AccessTokenValidityMinutes: 60,
+		MaxRulesPerALB:             100,
+		Certificate:                CertificateConfig{Mode: CertificateImported, ARN: testCertArn},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("config =\n%+v\nwant\n%+v", cfg, want)
@@ -35,7 +41,7 @@ func TestParseConfigDefaults(t *testing.T) {
 }
 
 func TestParseConfigAcceptedForms(t *testing.T) {
-	tenants := tenantsJSON(Tenant{ID: "b", Priority: 7, MemorySize: 512}, Tenant{ID: "a_1", Priority: 3})
+	file := tenantsJSON(Tenant{ID: "b", Priority: 7, MemorySize: 512}, Tenant{ID: "a_1", Priority: 3})
 	tests := []struct {
 		name  string
 		ctx   map[string]any
@@ -45,7 +51,7 @@ func TestParseConfigAcceptedForms(t *testing.T) {
 			if got := c.TenantIDs(); !reflect.DeepEqual(got, []string{"a_1", "b"}) {
 				t.Errorf("ids = %v", got)
 			}
-			if c.Tenants[1].MemorySize != 512 || c.Tenants[0].MemorySize != DefaultMemorySizeMB {
+			if c.Tenants[1].MemorySize != 512 || c.Tenants[0].MemorySize != tenants.DefaultMemorySizeMB {
 				t.Errorf("memory = %+v", c.Tenants)
 			}
 		}},
@@ -62,6 +68,25 @@ func TestParseConfigAcceptedForms(t *testing.T) {
 		{"cidrs as -c JSON string", map[string]any{CtxAllowedCidrs: `["203.0.113.0/24"]`}, func(t *testing.T, c Config) {
 			if !reflect.DeepEqual(c.AllowedCIDRs, []string{"203.0.113.0/24"}) {
 				t.Errorf("cidrs = %v", c.AllowedCIDRs)
+			}
+		}},
+		{"tenants sorted by cell then priority, cells numeric first", map[string]any{CtxStackName: "Acme"}, func(t *testing.T, c Config) {
+			c2, err := ParseConfig(ctxMap(map[string]any{CtxStackName: "Acme", CtxCertificateArn: testCertArn}), "tenants.json", tenantsJSON(
+				Tenant{ID: "e", Priority: 5, Cell: "eu-1"}, Tenant{ID: "d", Priority: 20, Cell: "10"}, Tenant{ID: "c", Priority: 10, Cell: "10"},
+				Tenant{ID: "b", Priority: 30}, Tenant{ID: "a", Priority: 10, Cell: "2"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c2.TenantIDs(); !reflect.DeepEqual(got, []string{"b", "a", "c", "d", "e"}) {
+				t.Errorf("ids = %v", got)
+			}
+			var cells []string
+			for _, cell := range c2.Cells {
+				cells = append(cells, cell.ID+"="+cell.StackName+":"+strings.Join(cell.TenantIDs(), ","))
+			}
+			want := []string{"1=Acme-Cell-1:b", "2=Acme-Cell-2:a", "10=Acme-Cell-10:c,d", "eu-1=Acme-Cell-eu-1:e"}
+			if !reflect.DeepEqual(cells, want) {
+				t.Errorf("cells = %v, want %v", cells, want)
 			}
 		}},
 		{"retention as -c string", map[string]any{CtxLogRetentionDays: "365"}, func(t *testing.T, c Config) {
@@ -82,6 +107,33 @@ func TestParseConfigAcceptedForms(t *testing.T) {
 				t.Errorf("certificate = %+v", c.Certificate)
 			}
 		}},
+		{"access token validity as -c string", map[string]any{CtxAccessTokenValidityMinutes: "5"}, func(t *testing.T, c Config) {
+			if c.AccessTokenValidityMinutes != 5 {
+				t.Errorf("validity = %d", c.AccessTokenValidityMinutes)
+			}
+		}},
+		{"access token validity one day", map[string]any{CtxAccessTokenValidityMinutes: 1440.0}, func(t *testing.T, c Config) {
+			if c.AccessTokenValidityMinutes != 1440 {
+				t.Errorf("validity = %d", c.AccessTokenValidityMinutes)
+			}
+		}},
+		{"raised rules quota does not lift the target group cap", map[string]any{CtxMaxRulesPerALB: 500.0}, func(t *testing.T, c Config) {
+			if c.MaxRulesPerALB != 500 || c.CellCapacity() != 99 {
+				t.Errorf("rules = %d, capacity = %d", c.MaxRulesPerALB, c.CellCapacity())
+			}
+		}},
+		{"lower rules quota", map[string]any{CtxMaxRulesPerALB: "40"}, func(t *testing.T, c Config) {
+			if c.MaxRulesPerALB != 40 || c.CellCapacity() != 39 {
+				t.Errorf("rules = %d, capacity = %d", c.MaxRulesPerALB, c.CellCapacity())
+			}
+		}},
+		{"domain mode gives each cell its host name", map[string]any{
+			CtxDomainName: "api.example.com", CtxHostedZoneID: "Z0123456789ABC", CtxHostedZoneName: "example.com",
+		}, func(t *testing.T, c Config) {
+			if got := c.Cells[0].DomainName; got != "cell-1.api.example.com" {
+				t.Errorf("cell host name = %q", got)
+			}
+		}},
 		{"domain equal to zone apex", map[string]any{
 			CtxDomainName: "example.com", CtxHostedZoneID: "Z0123456789ABC", CtxHostedZoneName: "example.com",
 		}, func(t *testing.T, c Config) {
@@ -95,7 +147,7 @@ func TestParseConfigAcceptedForms(t *testing.T) {
 			if tc.ctx[CtxDomainName] == nil {
 				tc.ctx[CtxCertificateArn] = testCertArn
 			}
-			c, err := ParseConfig(ctxMap(tc.ctx), "tenants.json", tenants)
+			c, err := ParseConfig(ctxMap(tc.ctx), "tenants.json", file)
 			if err != nil {
 				t.Fatalf("ParseConfig: %v", err)
 			}
@@ -123,7 +175,7 @@ func TestParseConfigErrors(t *testing.T) {
 		}
 		return m
 	}
-	tooMany := maxTenants(CertificateImported) + 1
+	longStack := "S" + strings.Repeat("x", 120) // 128 with "-Cell-1", 131 with "-Cell-eu-1"
 	tests := []struct {
 		name    string
 		ctx     map[string]any
@@ -146,8 +198,25 @@ func TestParseConfigErrors(t *testing.T) {
 		{"priority zero", arn, string(tenantsJSON(Tenant{ID: "a", Priority: 0})), []string{`(id "a")`, `"priority" = 0 is out of range`, "1..50000"}},
 		{"priority too high", arn, string(tenantsJSON(Tenant{ID: "a", Priority: 50001})), []string{`"priority" = 50001 is out of range`}},
 		{"memory too small", arn, string(tenantsJSON(Tenant{ID: "a", Priority: 1, MemorySize: 64})), []string{`"memorySize" = 64`, "128..10240"}},
-		{"too many tenants", arn, string(tenantsJSON(generatedTenants(tooMany)...)), []string{
-			"tenants.json", itoa(tooMany) + " tenants", "the maximum is " + itoa(tooMany-1), "100 per ALB", "500 per stack", "split them"}},
+		{"unknown tenant field", arn, `{"tenants":[{"id":"a","priority":1,"cells":"2"}]}`, []string{`tenants[0] (id "a")`, `unknown field "cells"`}},
+		{"duplicate priority in a cell", arn, string(tenantsJSON(Tenant{ID: "a", Priority: 5, Cell: "2"}, Tenant{ID: "b", Priority: 5, Cell: "2"})), []string{`tenants[1] (id "b")`, `already used by tenant "a" in cell "2"`}},
+		{"invalid cell", arn, string(tenantsJSON(Tenant{ID: "a", Priority: 5, Cell: "EU_1"})), []string{`(id "a")`, `field "cell" = "EU_1" must match`}},
+		{"reserved concurrency zero", arn, `{"tenants":[{"id":"a","priority":1,"reservedConcurrency":0}]}`, []string{`"reservedConcurrency" = 0`, ">= 1"}},
+		{"cell over capacity", arn, string(tenantsJSON(generatedTenants(100)...)), []string{
+			"tenants.json", `cell "1" has 100 tenants, the maximum is 99`, "100 target groups per ALB", "100 rules per ALB", "another cell"}},
+		{"cell over a lowered rules quota", with(map[string]any{CtxMaxRulesPerALB: 2.0}), string(two), []string{
+			`cell "1" has 2 tenants, the maximum is 1`, "2 rules per ALB"}},
+		// context
+		{"access token validity too short", with(map[string]any{CtxAccessTokenValidityMinutes: 4.0}), string(two), []string{
+			`"accessTokenValidityMinutes" = 4`, "5..1440 minutes", "until it expires", "default 60"}},
+		{"access token validity too long", with(map[string]any{CtxAccessTokenValidityMinutes: "1441"}), string(two), []string{`"accessTokenValidityMinutes" = 1441`, "5..1440"}},
+		{"access token validity not a number", with(map[string]any{CtxAccessTokenValidityMinutes: "1h"}), string(two), []string{`"accessTokenValidityMinutes" = "1h" must be a whole number`}},
+		{"rules quota too small", with(map[string]any{CtxMaxRulesPerALB: 1.0}), string(two), []string{`"maxRulesPerAlb" = 1`, "Rules per Application Load Balancer", "at least 2"}},
+		{"rules quota not a number", with(map[string]any{CtxMaxRulesPerALB: true}), string(two), []string{`"maxRulesPerAlb" must be a number`}},
+		{"cell stack name too long", with(map[string]any{CtxStackName: longStack}), string(tenantsJSON(Tenant{ID: "a", Priority: 1}, Tenant{ID: "b", Priority: 1, Cell: "eu-1"})), []string{
+			`the stack name of cell "eu-1"`, "is 131 characters", "CloudFormation allows 128", "shorten the stack name or the cell id"}},
+		{"cell host name too long for ACM", domain(map[string]any{CtxDomainName: strings.Repeat("a", 40) + ".example.com"}), string(tenantsJSON(Tenant{ID: "a", Priority: 1, Cell: "abcdefghij-12345"})), []string{
+			`the host name of cell "abcdefghij-12345"`, "is 74 characters", "at most 64", "shorter domain name or cell id"}},
 		// context
 		{"bad stack name", with(map[string]any{CtxStackName: "1stack"}), string(two), []string{`"stackName" = "1stack"`, "must start with a letter"}},
 		{"stack name not a string", with(map[string]any{CtxStackName: 5.0}), string(two), []string{`"stackName" must be a string`}},
@@ -189,6 +258,37 @@ func TestParseConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseConfigManyCells: the whole-stack tenant limit is gone; 1,000
+// tenants fill 11 cells of 99 (the last one partly).
+func TestParseConfigManyCells(t *testing.T) {
+	ts := generatedTenants(1000)
+	for i := range ts {
+		ts[i].Cell = itoa(i/99 + 1)
+		ts[i].Priority = (i%99 + 1) * 10
+	}
+	cfg, err := ParseConfig(ctxMap(map[string]any{CtxCertificateArn: testCertArn}), "tenants.json", tenantsJSON(ts...))
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
+	if len(cfg.Cells) != 11 || len(cfg.Tenants) != 1000 || len(cfg.Cells[10].Tenants) != 1000-10*99 {
+		t.Fatalf("%d cells, %d tenants, last cell %d", len(cfg.Cells), len(cfg.Tenants), len(cfg.Cells[10].Tenants))
+	}
+	if cfg.Cells[10].ID != "11" || cfg.Cells[10].StackName != "TenantRouting-Cell-11" {
+		t.Fatalf("last cell = %q %q", cfg.Cells[10].ID, cfg.Cells[10].StackName)
+	}
+}
+
+func TestLogRetentionDaysTable(t *testing.T) {
+	for i := 1; i < len(LogRetentionDays); i++ {
+		if LogRetentionDays[i-1] >= LogRetentionDays[i] {
+			t.Fatalf("LogRetentionDays not strictly ascending at %d: %v", i, LogRetentionDays)
+		}
+	}
+	if !containsInt(LogRetentionDays, DefaultLogRetentionDays) {
+		t.Fatalf("default %d is not in LogRetentionDays", DefaultLogRetentionDays)
 	}
 }
 
@@ -242,51 +342,53 @@ func TestTenantDerivedNames(t *testing.T) {
 	}
 }
 
-func TestMaxTenants(t *testing.T) {
-	for _, mode := range []CertificateMode{CertificateImported, CertificateDNSValidated} {
-		m := maxTenants(mode)
-		if resourceCount(mode, m) > MaxResourcesPerStack || resourceCount(mode, m+1) <= MaxResourcesPerStack && m < MaxTargetGroupsPerALB {
-			t.Errorf("mode %d: max %d is not the largest count within %d resources", mode, m, MaxResourcesPerStack)
-		}
-		if m > MaxTargetGroupsPerALB || m+fixedOutputCount > MaxOutputsPerStack {
-			t.Errorf("mode %d: max %d exceeds the target group or output quota", mode, m)
-		}
-	}
-}
-
 // FuzzParseConfig: any tenants file either fails with a ConfigError or yields
-// tenants that satisfy every invariant the stack relies on.
+// tenants and cells that satisfy every invariant the stacks rely on.
 func FuzzParseConfig(f *testing.F) {
 	f.Add(`{"tenants":[{"id":"tenant-A","priority":10},{"id":"tenant-B","priority":20}]}`)
 	f.Add(`{"tenants":[{"id":"a","priority":1},{"id":"A","priority":2}]}`)
 	f.Add(`{"tenants":[{"id":"a-b","priority":1},{"id":"a_b","priority":2}]}`)
 	f.Add(`{"tenants":[{"id":"x","priority":50000,"memorySize":10240}]}`)
+	f.Add(`{"tenants":[{"id":"x","priority":5,"cell":"2"},{"id":"y","priority":5,"cell":"10"},{"id":"z","priority":5,"reservedConcurrency":3}]}`)
 	f.Fuzz(func(t *testing.T, doc string) {
-		cfg, err := ParseConfig(ctxMap(map[string]any{CtxCertificateArn: testCertArn}), "tenants.json", []byte(doc))
+		cfg, err := ParseConfig(ctxMap(map[string]any{CtxCertificateArn: testCertArn, CtxMaxRulesPerALB: 4.0}), "tenants.json", []byte(doc))
 		if err != nil {
 			if _, ok := err.(*ConfigError); !ok {
 				t.Fatalf("error %T is not a *ConfigError: %v", err, err)
 			}
 			return
 		}
-		ids, prios, keys := map[string]bool{}, map[int]bool{}, map[string]bool{}
-		for i, tn := range cfg.Tenants {
+		ids, prios, keys := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, tn := range cfg.Tenants {
 			if !tenantid.Valid(tn.ID) || len(tn.ID) > 125 {
 				t.Fatalf("accepted bad id %q", tn.ID)
 			}
-			if ids[strings.ToLower(tn.ID)] || prios[tn.Priority] || keys[strings.ToLower(tn.OutputKey())] {
+			pk := tn.Cell + "/" + itoa(tn.Priority)
+			if ids[strings.ToLower(tn.ID)] || prios[pk] || keys[strings.ToLower(tn.OutputKey())] {
 				t.Fatalf("accepted duplicate %q", tn.ID)
 			}
-			if tn.Priority < 1 || tn.Priority > 50000 || tn.MemorySize < 128 || tn.MemorySize > 10240 {
+			if tn.Priority < 1 || tn.Priority > 50000 || tn.MemorySize < 128 || tn.MemorySize > 10240 || tn.ReservedConcurrency < 0 {
 				t.Fatalf("accepted bad numbers %+v", tn)
 			}
-			if i > 0 && cfg.Tenants[i-1].Priority >= tn.Priority {
-				t.Fatalf("tenants not sorted by priority")
-			}
-			ids[strings.ToLower(tn.ID)], prios[tn.Priority], keys[strings.ToLower(tn.OutputKey())] = true, true, true
+			ids[strings.ToLower(tn.ID)], prios[pk], keys[strings.ToLower(tn.OutputKey())] = true, true, true
 		}
-		if len(cfg.Tenants) == 0 || len(cfg.Tenants) > cfg.MaxTenants() {
-			t.Fatalf("accepted %d tenants", len(cfg.Tenants))
+		var all []Tenant
+		for i, c := range cfg.Cells {
+			if i > 0 && tenants.CompareCellIDs(cfg.Cells[i-1].ID, c.ID) >= 0 {
+				t.Fatalf("cells not sorted: %q, %q", cfg.Cells[i-1].ID, c.ID)
+			}
+			if len(c.Tenants) == 0 || len(c.Tenants) > cfg.CellCapacity() || c.StackName != contract.CellStackName(cfg.StackName, c.ID) {
+				t.Fatalf("cell %q: %d tenants (capacity %d), stack %q", c.ID, len(c.Tenants), cfg.CellCapacity(), c.StackName)
+			}
+			for j, tn := range c.Tenants {
+				if tn.Cell != c.ID || j > 0 && c.Tenants[j-1].Priority >= tn.Priority {
+					t.Fatalf("cell %q: tenant %+v misplaced or out of priority order", c.ID, tn)
+				}
+			}
+			all = append(all, c.Tenants...)
+		}
+		if len(cfg.Tenants) == 0 || !reflect.DeepEqual(all, cfg.Tenants) {
+			t.Fatalf("Tenants is not the cells' tenants in order")
 		}
 	})
 }

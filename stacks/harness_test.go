@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,14 +13,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/gobuild"
 )
 
 // testCertArn is the placeholder certificate the local mode also uses.
-const testCertArn = "arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000"
+const testCertArn = contract.PlaceholderCertificateARN
 
 // handlerAssetDir holds the stand-in bootstrap, built once per test binary.
 var handlerAssetDir string
@@ -39,6 +40,9 @@ func TestMain(m *testing.M) {
 	handlerAssetDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
+	for _, a := range synthCache {
+		os.RemoveAll(a.dir)
+	}
 	jsii.Close()
 	os.Exit(code)
 }
@@ -54,11 +58,22 @@ func tenantsJSON(ts ...Tenant) []byte {
 	return b
 }
 
-// generatedTenants returns n tenants "t001".. with priorities 10, 20, ...
+// generatedTenants returns n tenants "tenant-001".. with priorities 10, 20, ...
+// in cell "1".
 func generatedTenants(n int) []Tenant {
 	ts := make([]Tenant, n)
 	for i := range ts {
 		ts[i] = Tenant{ID: fmt.Sprintf("tenant-%03d", i+1), Priority: (i + 1) * 10}
+	}
+	return ts
+}
+
+// cellTenants spreads n tenants over cells of at most perCell tenants
+// ("1", "2", ...), priorities 10, 20, ... within each cell.
+func cellTenants(n, perCell int) []Tenant {
+	ts := make([]Tenant, n)
+	for i := range ts {
+		ts[i] = Tenant{ID: fmt.Sprintf("tenant-%04d", i+1), Priority: (i%perCell + 1) * 10, Cell: fmt.Sprint(i/perCell + 1)}
 	}
 	return ts
 }
@@ -92,13 +107,24 @@ func cdkJSONContext(t testing.TB) map[string]any {
 	return doc.Context
 }
 
-// synthesized is one synthesized stack, shared by the subtests that inspect it.
+// template is one synthesized template file as plain Go values.
+type template struct {
+	file string
+	raw  []byte
+	tpl  map[string]any
+}
+
+// synthesized is one synthesized app (shared stack, cell stacks, nested
+// stacks) in its output directory, shared by the tests that inspect it.
 type synthesized struct {
-	cfg      Config
-	stack    *TenantRoutingStack
-	template assertions.Template
-	// tpl is the template as plain Go values for cheap inspection.
-	tpl map[string]any
+	cfg    Config
+	dir    string
+	shared *template
+	// cells: cell id -> cell stack template; nested: cell id -> tenant id -> template.
+	cells  map[string]*template
+	nested map[string]map[string]*template
+	// files: every *.template.json file name -> template.
+	files map[string]*template
 }
 
 var (
@@ -106,8 +132,9 @@ var (
 	synthCache = map[string]*synthesized{}
 )
 
-// synth builds (once per key) an app with the cdk.json context, the stack for
-// cfg and the nag aspect, and synthesizes it.
+// synth builds (once per key) the app main builds for cfg (shared stack, one
+// stack per cell, cdk-nag) with the cdk.json context and synthesizes it into
+// a temporary directory.
 func synth(t testing.TB, key string, cfg Config) *synthesized {
 	t.Helper()
 	synthMu.Lock()
@@ -115,40 +142,112 @@ func synth(t testing.TB, key string, cfg Config) *synthesized {
 	if s, ok := synthCache[key]; ok {
 		return s
 	}
-	var s *synthesized
-	guard(t, "synthesize "+key, func() {
-		app := awscdk.NewApp(&awscdk.AppProps{Context: ptrMap(cdkJSONContext(t))})
-		st, err := NewTenantRoutingStack(app, TenantRoutingStackProps{Config: cfg, HandlerAssetDir: handlerAssetDir})
-		if err != nil {
-			t.Fatalf("NewTenantRoutingStack: %v", err)
-		}
-		ApplyNag(app)
-		tmpl := assertions.Template_FromStack(st.Stack, nil)
-		raw, err := json.Marshal(tmpl.ToJSON())
-		if err != nil {
-			t.Fatalf("marshal template: %v", err)
-		}
-		var tpl map[string]any
-		if err := json.Unmarshal(raw, &tpl); err != nil {
-			t.Fatalf("unmarshal template: %v", err)
-		}
-		s = &synthesized{cfg: cfg, stack: st, template: tmpl, tpl: tpl}
-	})
+	s, err := synthApp(cfg, cdkJSONContext(t))
+	if err != nil {
+		t.Fatalf("synthesize %s: %v", key, err)
+	}
 	synthCache[key] = s
 	return s
 }
 
-func ptrMap(m map[string]any) *map[string]any { return &m }
-
-// guard runs f and turns a jsii panic (failed assertion) into a readable t.Fatal.
-func guard(t testing.TB, what string, f func()) {
-	t.Helper()
+// synthApp does what main does and reads the output back.
+func synthApp(cfg Config, ctx map[string]any) (s *synthesized, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			t.Fatalf("%s: %s", what, shorten(fmt.Sprint(r), 40))
+			err = fmt.Errorf("jsii: %s", shorten(fmt.Sprint(r), 40))
 		}
 	}()
-	f()
+	dir, err := os.MkdirTemp("", "stacks-synth-")
+	if err != nil {
+		return nil, err
+	}
+	handler, err := NewHandlerAsset(handlerAssetDir)
+	if err != nil {
+		return nil, err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(dir)})
+	shared, err := NewSharedStack(app, SharedStackProps{Config: cfg})
+	if err != nil {
+		return nil, err
+	}
+	s = &synthesized{cfg: cfg, dir: dir, cells: map[string]*template{}, nested: map[string]map[string]*template{}, files: map[string]*template{}}
+	nestedFiles := map[string]map[string]string{}
+	for _, cell := range cfg.Cells {
+		cs, err := NewCellStack(app, CellStackProps{Config: cfg, Cell: cell, Shared: shared, Handler: handler})
+		if err != nil {
+			return nil, err
+		}
+		nestedFiles[cell.ID] = map[string]string{}
+		for _, ts := range cs.tenants {
+			nestedFiles[cell.ID][ts.Tenant.ID] = *ts.Stack.TemplateFile()
+		}
+	}
+	// STACKS_BENCH_NO_NAG=1 measures synthesis without cdk-nag (BenchmarkSynth
+	// breakdown only; the tests always run it).
+	if os.Getenv("STACKS_BENCH_NO_NAG") == "" {
+		ApplyNag(app)
+	}
+	app.Synth(nil)
+
+	names, err := filepath.Glob(filepath.Join(dir, "*.template.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		tp := &template{file: filepath.Base(name), raw: raw}
+		if err := json.Unmarshal(raw, &tp.tpl); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		s.files[tp.file] = tp
+	}
+	var ok bool
+	if s.shared, ok = s.files[cfg.StackName+".template.json"]; !ok {
+		return nil, fmt.Errorf("no template for the shared stack %s", cfg.StackName)
+	}
+	for _, cell := range cfg.Cells {
+		if s.cells[cell.ID], ok = s.files[cell.StackName+".template.json"]; !ok {
+			return nil, fmt.Errorf("no template for the cell stack %s", cell.StackName)
+		}
+		s.nested[cell.ID] = map[string]*template{}
+		for tenant, file := range nestedFiles[cell.ID] {
+			if s.nested[cell.ID][tenant], ok = s.files[file]; !ok {
+				return nil, fmt.Errorf("no nested template %s for tenant %s", file, tenant)
+			}
+		}
+	}
+	return s, nil
+}
+
+// nagFindings returns every unsuppressed cdk-nag finding of the app (one
+// report per stack, nested stacks included) and the number of reports.
+func (s *synthesized) nagFindings(t *testing.T) ([]string, int) {
+	t.Helper()
+	reports, err := filepath.Glob(filepath.Join(s.dir, "AwsSolutions-*-NagReport.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var findings []string
+	for _, r := range reports {
+		f, err := os.Open(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		for _, row := range rows[1:] { // Rule ID,Resource ID,Compliance,Exception Reason,Rule Level,Rule Info
+			if row[2] == "Non-Compliant" {
+				findings = append(findings, strings.Join(row, " | "))
+			}
+		}
+	}
+	return findings, len(reports)
 }
 
 func shorten(s string, lines int) string {
@@ -168,9 +267,9 @@ func shorten(s string, lines int) string {
 }
 
 // resources returns logical id -> resource for every resource of type typ.
-func (s *synthesized) resources(typ string) map[string]map[string]any {
+func (tp *template) resources(typ string) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for id, r := range s.tpl["Resources"].(map[string]any) {
+	for id, r := range tp.tpl["Resources"].(map[string]any) {
 		res := r.(map[string]any)
 		if res["Type"] == typ {
 			out[id] = res
@@ -180,11 +279,11 @@ func (s *synthesized) resources(typ string) map[string]map[string]any {
 }
 
 // only returns the single resource of type typ.
-func (s *synthesized) only(t *testing.T, typ string) (string, map[string]any) {
+func (tp *template) only(t *testing.T, typ string) (string, map[string]any) {
 	t.Helper()
-	rs := s.resources(typ)
+	rs := tp.resources(typ)
 	if len(rs) != 1 {
-		t.Fatalf("want exactly one %s, got %d", typ, len(rs))
+		t.Fatalf("%s: want exactly one %s, got %d", tp.file, typ, len(rs))
 	}
 	for id, r := range rs {
 		return id, r
@@ -192,7 +291,21 @@ func (s *synthesized) only(t *testing.T, typ string) (string, map[string]any) {
 	return "", nil
 }
 
-func (s *synthesized) resourceCount() int { return len(s.tpl["Resources"].(map[string]any)) }
+func (tp *template) resourceCount() int { return len(tp.tpl["Resources"].(map[string]any)) }
+
+// outputs returns the output keys, without the ones CDK adds for references
+// (they carry no description and are read by Fn::GetStackOutput or exports).
+func (tp *template) outputs() map[string]map[string]any {
+	out := map[string]map[string]any{}
+	outs, _ := tp.tpl["Outputs"].(map[string]any)
+	for k, v := range outs {
+		if strings.HasPrefix(k, "PublishOutput") || strings.HasPrefix(k, "ExportsOutput") {
+			continue
+		}
+		out[k] = v.(map[string]any)
+	}
+	return out
+}
 
 func props(r map[string]any) map[string]any {
 	p, _ := r["Properties"].(map[string]any)
@@ -227,6 +340,22 @@ func asJSON(v any) string {
 	return string(b)
 }
 
-// getAtt / ref build the intrinsic shapes as they appear in the template.
-func getAtt(id, attr string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, attr}} }
-func ref(id string) map[string]any          { return map[string]any{"Ref": id} }
+// ref builds the intrinsic shape as it appears in the template.
+func ref(id string) map[string]any { return map[string]any{"Ref": id} }
+
+// sharedRef is how a cell or nested template reads Ref logicalID of the
+// shared stack: cdk.json's "weak" cross-stack references make CDK publish
+// an output in the shared stack and read it with Fn::GetStackOutput.
+func (s *synthesized) sharedRef(t *testing.T, logicalID string) map[string]any {
+	t.Helper()
+	outs, _ := s.shared.tpl["Outputs"].(map[string]any)
+	for name, o := range outs {
+		if strings.HasPrefix(name, "PublishOutput") && asJSON(o.(map[string]any)["Value"]) == asJSON(ref(logicalID)) {
+			return map[string]any{"Fn::GetStackOutput": map[string]any{
+				"StackName": s.cfg.StackName, "Region": ref("AWS::Region"), "OutputName": name,
+			}}
+		}
+	}
+	t.Fatalf("the shared stack publishes no output for %s", logicalID)
+	return nil
+}

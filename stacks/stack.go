@@ -1,140 +1,128 @@
-// Package stacks defines the CloudFormation stack of the ALB JWT tenant-routing
-// app: a Cognito user pool with one group per tenant, one shared HTTPS
-// Application Load Balancer and, per tenant, a Go Lambda behind a Lambda target
-// group reached through one listener rule that validates the caller's access
-// token (jwt-validation) and strips the tenant prefix (url-rewrite).
+// Package stacks defines the CloudFormation stacks of the ALB JWT
+// tenant-routing app. A deployment is one shared stack and one stack per cell:
+//
+//   - the shared stack (<stackName>, NewSharedStack): the Cognito user pool and
+//     its SPA app client, the VPC with its flow logs and the log bucket;
+//   - a cell stack (<stackName>-Cell-<cell>, NewCellStack): one HTTPS
+//     Application Load Balancer with its security group, listeners and
+//     certificate, and one CloudFormation nested stack per tenant of the cell
+//     holding everything of that tenant (Cognito group, Go Lambda with its log
+//     group and role, Lambda target group, scoped invoke permission and the
+//     listener rule that validates the caller's access token with
+//     jwt-validation against the shared pool and strips the tenant prefix
+//     with url-rewrite).
+//
+// Onboarding or removing a tenant changes exactly one cell stack and its
+// nested stacks; the shared stack and the other cells stay byte for byte.
 //
 // Inputs are validated once, by LoadConfig/ParseConfig (config.go), into a
-// typed Config; the construct code below trusts it.
+// typed Config; the construct code trusts it.
 package stacks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 )
 
-// Output logical ids: a stable contract read by scripts/ (stack-outputs,
-// seed-users, smoke.sh) and documented in the README.
-const (
-	OutAlbDnsName       = "AlbDnsName"
-	OutBaseURL          = "BaseUrl"
-	OutUserPoolID       = "UserPoolId"
-	OutUserPoolClientID = "UserPoolClientId"
-	OutIssuer           = "Issuer"
-	OutJwksEndpoint     = "JwksEndpoint"
-	OutRegion           = "Region"
-	OutTenantIDs        = "TenantIds"
-)
-
-// TenantRoutingStackProps are the inputs of NewTenantRoutingStack.
-type TenantRoutingStackProps struct {
+// SharedStackProps are the inputs of NewSharedStack.
+type SharedStackProps struct {
 	awscdk.StackProps
-	// Config is the validated configuration (LoadConfig). Its StackName is used
-	// as the construct id and the CloudFormation stack name.
+	// Config is the validated configuration (LoadConfig). Its StackName is the
+	// construct id and the CloudFormation stack name.
 	Config Config
-	// HandlerAssetDir is a directory holding the `bootstrap` binary of the tenant
-	// handler (internal/gobuild output). It is packaged as one Lambda asset.
-	HandlerAssetDir string
 }
 
-// TenantRoutingStack gives access to the parts tests and callers need.
-type TenantRoutingStack struct {
+// SharedStack is the stack every cell uses: identity, VPC and log bucket.
+type SharedStack struct {
 	Stack    awscdk.Stack
-	Identity *Identity
-	Network  *Network
-	Routing  *Routing
-	Tenants  []*TenantBackend
+	identity *identity
+	network  *network
 }
 
-var str = jsii.String
-
-// NewTenantRoutingStack builds the whole stack under scope.
-func NewTenantRoutingStack(scope constructs.Construct, props TenantRoutingStackProps) (*TenantRoutingStack, error) {
+// NewSharedStack builds the shared stack under scope. Its construct paths for
+// the user pool, its client, the VPC and the log bucket are those of the
+// single-stack layout, so an existing deployment keeps their logical ids.
+func NewSharedStack(scope constructs.Construct, props SharedStackProps) (*SharedStack, error) {
 	cfg := props.Config
-	if cfg.StackName == "" || len(cfg.Tenants) == 0 || cfg.Certificate.Mode == 0 {
+	if cfg.StackName == "" || cfg.Certificate.Mode == 0 {
 		return nil, errors.New("stacks: props.Config is not a validated Config (use LoadConfig)")
 	}
-	if err := checkAssetDir(props.HandlerAssetDir); err != nil {
-		return nil, err
-	}
 	sprops := props.StackProps
-	if sprops.StackName == nil {
-		sprops.StackName = str(cfg.StackName)
-	}
+	sprops.StackName = jsii.String(cfg.StackName)
 	if sprops.Description == nil {
-		sprops.Description = str("Multi-tenant routing on an ALB with jwt-validation (Cognito groups) and one Lambda per tenant")
+		sprops.Description = jsii.String("Tenant routing, shared: Cognito user pool and app client, VPC, log bucket")
 	}
-	// No AWS::CDK::Metadata resource: it would count towards the 500-resource
-	// quota that MaxTenants is computed against, and report usage to AWS.
+	// No AWS::CDK::Metadata resource: it would count towards the resource
+	// quotas and report usage to AWS.
 	sprops.AnalyticsReporting = jsii.Bool(false)
-	stack := awscdk.NewStack(scope, str(cfg.StackName), &sprops)
+	stack := awscdk.NewStack(scope, jsii.String(cfg.StackName), &sprops)
 
-	identity := newIdentity(stack, "Identity", identityProps{RemovalPolicy: cfg.UserPoolRemovalPolicy})
-	network := newNetwork(stack, "Network", networkProps{AllowedCIDRs: cfg.AllowedCIDRs, LogRetentionDays: cfg.LogRetentionDays})
-	cert := newCertificate(stack, "Certificate", cfg.Certificate)
-	routing := newRouting(stack, "Routing", routingProps{
-		Network:     network,
-		Certificate: cert,
-		Identity:    identity,
+	id := newIdentity(stack, "Identity", identityProps{
+		RemovalPolicy:              cfg.UserPoolRemovalPolicy,
+		AccessTokenValidityMinutes: cfg.AccessTokenValidityMinutes,
 	})
-	baseURL := cert.attachToLoadBalancer(stack, routing.LoadBalancer)
+	net := newNetwork(stack, "Network", networkProps{LogRetentionDays: cfg.LogRetentionDays})
 
-	handlerCode := newHandlerCode(props.HandlerAssetDir)
-	poolID := identity.UserPool.UserPoolId()
-	shared := NewTenantShared()
-	tenants := make([]*TenantBackend, 0, len(cfg.Tenants))
-	for _, t := range cfg.Tenants {
-		tb := newTenantBackend(stack, t.ConstructID(), TenantBackendProps{
-			Tenant:           t,
-			StackName:        cfg.StackName,
-			Code:             handlerCode,
-			LogRetentionDays: cfg.LogRetentionDays,
-			UserPoolID:       poolID,
-			Shared:           shared,
-		})
-		routing.addTenantRule(t, tb)
-		tenants = append(tenants, tb)
-	}
-
-	output(stack, OutAlbDnsName, routing.LoadBalancer.LoadBalancerDnsName(), "DNS name of the Application Load Balancer")
-	output(stack, OutBaseURL, baseURL, "Base URL of the API (HTTPS)")
-	output(stack, OutUserPoolID, identity.UserPool.UserPoolId(), "Cognito user pool id")
-	output(stack, OutUserPoolClientID, identity.Client.UserPoolClientId(), "Cognito app client id (public SPA client)")
-	output(stack, OutIssuer, identity.Issuer, "Token issuer (iss) the ALB expects")
-	output(stack, OutJwksEndpoint, identity.JwksEndpoint, "JWKS URL the ALB fetches")
-	output(stack, OutRegion, awscdk.Aws_REGION(), "Deployment region")
-	output(stack, OutTenantIDs, str(strings.Join(cfg.TenantIDs(), ",")), "Tenant ids in rule-priority order")
-	for _, t := range cfg.Tenants {
-		output(stack, t.OutputKey(), awscdk.Fn_Join(str(""), &[]*string{baseURL, str("/" + t.ID + "/")}),
-			fmt.Sprintf("Base URL of tenant %s", t.ID))
-	}
-
-	return &TenantRoutingStack{Stack: stack, Identity: identity, Network: network, Routing: routing, Tenants: tenants}, nil
+	output(stack, contract.OutUserPoolID, id.UserPool.UserPoolId(), "Cognito user pool id")
+	output(stack, contract.OutUserPoolClientID, id.ClientID, "Cognito app client id (public SPA client)")
+	output(stack, contract.OutIssuer, id.Issuer, "Token issuer (iss) every cell's ALB expects")
+	output(stack, contract.OutJwksEndpoint, id.JwksEndpoint, "JWKS URL every cell's ALB fetches")
+	output(stack, contract.OutRegion, awscdk.Aws_REGION(), "Deployment region")
+	return &SharedStack{Stack: stack, identity: id, network: net}, nil
 }
 
 // output adds a CfnOutput whose logical id is exactly id.
-func output(stack awscdk.Stack, id string, value *string, description string) {
-	o := awscdk.NewCfnOutput(stack, str(id), &awscdk.CfnOutputProps{Value: value, Description: str(description)})
-	o.OverrideLogicalId(str(id))
+func output(scope constructs.Construct, id string, value *string, description string) {
+	o := awscdk.NewCfnOutput(scope, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	o.OverrideLogicalId(jsii.String(id))
 }
 
-func checkAssetDir(dir string) error {
+// HandlerAsset is the tenant handler's asset directory and the hash of its
+// bootstrap, computed once: every tenant's nested stack needs its own Code
+// (CDK binds an asset to one stack), and with the hash given CDK neither
+// fingerprints nor copies the binary again per tenant.
+type HandlerAsset struct {
+	dir  string
+	hash string
+}
+
+// NewHandlerAsset checks dir (it must hold an executable `bootstrap`, the
+// internal/gobuild output) and hashes the bootstrap.
+func NewHandlerAsset(dir string) (*HandlerAsset, error) {
 	if dir == "" {
-		return errors.New("stacks: HandlerAssetDir is required (build the handler with internal/gobuild first)")
+		return nil, errors.New("stacks: the handler asset dir is required (build the handler with internal/gobuild first)")
 	}
-	st, err := os.Stat(filepath.Join(dir, "bootstrap"))
+	path := filepath.Join(dir, "bootstrap")
+	st, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("stacks: handler asset: %w (build it with internal/gobuild)", err)
+		return nil, fmt.Errorf("stacks: handler asset: %w (build it with internal/gobuild)", err)
 	}
 	if st.IsDir() || st.Mode()&0o111 == 0 {
-		return fmt.Errorf("stacks: handler asset %s is not an executable file", filepath.Join(dir, "bootstrap"))
+		return nil, fmt.Errorf("stacks: handler asset %s is not an executable file", path)
 	}
-	return nil
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("stacks: handler asset: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("stacks: hash handler asset: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("stacks: handler asset: %w", err)
+	}
+	return &HandlerAsset{dir: abs, hash: hex.EncodeToString(h.Sum(nil))}, nil
 }

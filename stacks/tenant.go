@@ -8,84 +8,87 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	elb "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 )
 
 // elbServicePrincipal is the principal that invokes Lambda targets.
 const elbServicePrincipal = "elasticloadbalancing.amazonaws.com"
 
-// TenantBackendProps configure one tenant's backend.
-type TenantBackendProps struct {
+// tenantProps configure one tenant's nested stack.
+type tenantProps struct {
 	Tenant Tenant
-	// StackName makes the target group name unique per stack.
-	StackName string
-	// Code is the shared handler asset (one asset for all tenants).
-	Code awslambda.Code
+	// CellStackName makes the target group name unique per cell stack.
+	CellStackName string
+	Code          *cellCode
 	// LogRetentionDays is the retention of the function's log group.
 	LogRetentionDays int
-	// UserPoolID is the pool the tenant's Cognito group belongs to.
-	UserPoolID *string
-	// Shared holds values identical for all tenants, created once per stack
-	// (every jsii call costs a round trip; see BenchmarkSynth).
-	Shared *TenantShared
+	// UserPoolID, Issuer, JWKSEndpoint and ClientID are the shared pool's.
+	UserPoolID, Issuer, JWKSEndpoint, ClientID *string
+	// ListenerArn is the cell's HTTPS listener.
+	ListenerArn *string
+	Common      *tenantCommon
 }
 
-// TenantShared are the per-stack values every tenant backend uses.
-type TenantShared struct {
-	Runtime         awslambda.Runtime
-	Architecture    awslambda.Architecture
+// tenantCommon are values identical for every tenant, created once (every
+// jsii call costs a round trip; see BenchmarkSynth).
+type tenantCommon struct {
 	LambdaPrincipal awsiam.IPrincipal
 	AccountID       *string
+	Retention       awslogs.RetentionDays
 }
 
-// NewTenantShared creates the shared values once.
-func NewTenantShared() *TenantShared {
-	return &TenantShared{
-		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:    awslambda.Architecture_ARM_64(),
-		LambdaPrincipal: awsiam.NewServicePrincipal(str("lambda.amazonaws.com"), nil),
+func newTenantCommon(logRetentionDays int) *tenantCommon {
+	return &tenantCommon{
+		LambdaPrincipal: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		AccountID:       awscdk.Aws_ACCOUNT_ID(),
+		Retention:       retentionDays(logRetentionDays),
 	}
 }
 
-// TenantBackend is one tenant: Cognito group, Lambda function with its own log
-// group and role, a Lambda target group and the scoped invoke permission.
-type TenantBackend struct {
+// cellCode is the handler asset of a cell: one zip in the CDK assets bucket.
+type cellCode struct{ bucket, key *string }
+
+func newCellCode(scope constructs.Construct, h *HandlerAsset) *cellCode {
+	a := awss3assets.NewAsset(scope, jsii.String("HandlerCode"), &awss3assets.AssetProps{
+		Path: jsii.String(h.dir), AssetHash: jsii.String(h.hash), AssetHashType: awscdk.AssetHashType_CUSTOM,
+	})
+	return &cellCode{bucket: a.S3BucketName(), key: a.S3ObjectKey()}
+}
+
+// tenantStack is one tenant's nested stack: Cognito group, Lambda function
+// with its own log group and role, a Lambda target group, the scoped invoke
+// permission and the listener rule.
+type tenantStack struct {
 	Tenant      Tenant
-	Group       awscognito.CfnUserPoolGroup
-	LogGroup    awslogs.LogGroup
-	Function    awslambda.Function
-	Permission  awslambda.CfnPermission
-	TargetGroup awselasticloadbalancingv2.ApplicationTargetGroup
-	// TargetGroupName is the explicit, deterministic target group name.
-	TargetGroupName string
+	Stack       awscdk.NestedStack
+	Function    awslambda.CfnFunction
+	TargetGroup elb.ApplicationTargetGroup
+	Rule        elb.CfnListenerRule
 }
 
-func newHandlerCode(assetDir string) awslambda.Code {
-	return awslambda.Code_FromAsset(str(assetDir), nil)
-}
-
-func newTenantBackend(scope constructs.Construct, id string, props TenantBackendProps) *TenantBackend {
-	c := constructs.NewConstruct(scope, str(id))
+func newTenantStack(scope constructs.Construct, id string, props tenantProps) (*tenantStack, error) {
 	t := props.Tenant
-	shared := props.Shared
-	if shared == nil {
-		shared = NewTenantShared()
-	}
-
-	group := awscognito.NewCfnUserPoolGroup(c, str("Group"), &awscognito.CfnUserPoolGroupProps{
-		UserPoolId:  props.UserPoolID,
-		GroupName:   str(t.ID),
-		Description: str(fmt.Sprintf("Members may call /%s/* (checked by the ALB on cognito:groups)", t.ID)),
+	common := props.Common
+	stack := awscdk.NewNestedStack(scope, jsii.String(id), &awscdk.NestedStackProps{
+		Description: jsii.String("Tenant " + t.ID),
 	})
 
-	logGroup := awslogs.NewLogGroup(c, str("LogGroup"), &awslogs.LogGroupProps{
-		Retention: retentionDays(props.LogRetentionDays),
+	awscognito.NewCfnUserPoolGroup(stack, jsii.String("Group"), &awscognito.CfnUserPoolGroupProps{
+		UserPoolId:  props.UserPoolID,
+		GroupName:   jsii.String(t.ID),
+		Description: jsii.String(fmt.Sprintf("Members may call /%s/* (checked by the ALB on cognito:groups)", t.ID)),
+	})
+
+	logGroup := awslogs.NewLogGroup(stack, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+		Retention: common.Retention,
 		// Retained when a tenant is removed, so an offboarded tenant's logs stay
 		// available for audit until the retention expires. Names are generated,
 		// so re-adding the tenant never collides.
@@ -95,93 +98,115 @@ func newTenantBackend(scope constructs.Construct, id string, props TenantBackend
 	// A role per tenant whose only permission is writing to its own log group
 	// (instead of the AWSLambdaBasicExecutionRole managed policy, which allows
 	// every log group). Inline so it adds no AWS::IAM::Policy resource.
-	role := awsiam.NewRole(c, str("Role"), &awsiam.RoleProps{
-		AssumedBy:   shared.LambdaPrincipal,
-		Description: str(fmt.Sprintf("Execution role of tenant %s's handler", t.ID)),
+	role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   common.LambdaPrincipal,
+		Description: jsii.String(fmt.Sprintf("Execution role of tenant %s's handler", t.ID)),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{
 			"WriteOwnLogGroup": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
 				Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 					Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-					Resources: jsii.Strings(*logGroup.LogGroupArn()),
+					Resources: &[]*string{logGroup.LogGroupArn()},
 				})},
 			}),
 		},
 	})
 
-	fn := awslambda.NewFunction(c, str("Function"), &awslambda.FunctionProps{
-		Description:   str(fmt.Sprintf("Backend of tenant %s", t.ID)),
-		Runtime:       shared.Runtime,
-		Architecture:  shared.Architecture,
-		Handler:       str("bootstrap"),
-		Code:          props.Code,
-		MemorySize:    jsii.Number(float64(t.MemorySize)),
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(10)),
-		Role:          role,
-		LogGroup:      logGroup,
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment:   &map[string]*string{"TENANT_ID": str(t.ID)},
-	})
+	// An L1 function: the L2 would stage the handler asset once per nested
+	// stack and build constructs this stack does not use (BenchmarkSynth).
+	fnProps := &awslambda.CfnFunctionProps{
+		Description:   jsii.String(fmt.Sprintf("Backend of tenant %s", t.ID)),
+		Runtime:       jsii.String("provided.al2023"),
+		Architectures: jsii.Strings("arm64"),
+		Handler:       jsii.String("bootstrap"),
+		// The cell's one handler asset (bucket and key are the same in every
+		// stack of the environment, no cross-stack reference).
+		Code:       &awslambda.CfnFunction_CodeProperty{S3Bucket: props.Code.bucket, S3Key: props.Code.key},
+		MemorySize: jsii.Number(float64(t.MemorySize)),
+		Timeout:    jsii.Number(10),
+		Role:       role.RoleArn(),
+		LoggingConfig: &awslambda.CfnFunction_LoggingConfigProperty{
+			LogFormat: jsii.String("JSON"),
+			LogGroup:  logGroup.LogGroupName(),
+		},
+		Environment: &awslambda.CfnFunction_EnvironmentProperty{Variables: &map[string]*string{
+			"TENANT_ID":     jsii.String(t.ID),
+			"TOKEN_ISSUER":  props.Issuer,
+			"APP_CLIENT_ID": props.ClientID,
+		}},
+	}
+	// A tenant's reserved concurrency is both its guarantee and its cap: the
+	// other tenants cannot starve it, and it cannot starve them.
+	if t.ReservedConcurrency > 0 {
+		fnProps.ReservedConcurrentExecutions = jsii.Number(float64(t.ReservedConcurrency))
+	}
+	fn := awslambda.NewCfnFunction(stack, jsii.String("Function"), fnProps)
 
-	tgName := TargetGroupName(props.StackName, t.ID)
-	fnArn := fn.FunctionArn()
+	tgName := targetGroupName(props.CellStackName, t.ID)
+	fnArn := fn.AttrArn()
 
 	// Invoke permission scoped to this tenant's target group. Its SourceArn is
 	// built from the explicit target group name, not from Ref TargetGroup: the
 	// target group must depend on the permission (ELB invokes the function when
 	// it registers it), so referencing the group here would be a cycle. Lambda
 	// matches SourceArn with ArnLike, so the trailing /* covers the group's id.
-	perm := awslambda.NewCfnPermission(c, str("InvokeFromTargetGroup"), &awslambda.CfnPermissionProps{
-		Action:        str("lambda:InvokeFunction"),
+	perm := awslambda.NewCfnPermission(stack, jsii.String("InvokeFromTargetGroup"), &awslambda.CfnPermissionProps{
+		Action:        jsii.String("lambda:InvokeFunction"),
 		FunctionName:  fnArn,
-		Principal:     str(elbServicePrincipal),
-		SourceAccount: shared.AccountID,
-		SourceArn: awscdk.Fn_Sub(str(
+		Principal:     jsii.String(elbServicePrincipal),
+		SourceAccount: common.AccountID,
+		SourceArn: awscdk.Fn_Sub(jsii.String(
 			"arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/"+tgName+"/*"), nil),
 	})
 
 	// L2 target group without targets; the function is registered through a
 	// property override because the L2 LambdaTarget adds its own UNSCOPED
 	// permission (no SourceArn) that we do not want.
-	tg := awselasticloadbalancingv2.NewApplicationTargetGroup(c, str("TargetGroup"), &awselasticloadbalancingv2.ApplicationTargetGroupProps{
-		TargetType:      awselasticloadbalancingv2.TargetType_LAMBDA,
-		TargetGroupName: str(tgName),
+	tg := elb.NewApplicationTargetGroup(stack, jsii.String("TargetGroup"), &elb.ApplicationTargetGroupProps{
+		TargetType:      elb.TargetType_LAMBDA,
+		TargetGroupName: jsii.String(tgName),
 	})
-	cfnTG := tg.Node().DefaultChild().(awselasticloadbalancingv2.CfnTargetGroup)
-	cfnTG.AddPropertyOverride(str("Targets"), []map[string]any{{"Id": fnArn}})
-	cfnTG.AddResourceDependency(perm, str("ELB invokes the function when it registers it"))
+	cfnTG := tg.Node().DefaultChild().(elb.CfnTargetGroup)
+	cfnTG.AddPropertyOverride(jsii.String("Targets"), []map[string]any{{"Id": fnArn}})
+	cfnTG.AddResourceDependency(perm, jsii.String("ELB invokes the function when it registers it"))
 
-	return &TenantBackend{
-		Tenant: t, Group: group, LogGroup: logGroup, Function: fn, Permission: perm,
-		TargetGroup: tg, TargetGroupName: tgName,
+	rule, err := newTenantRule(stack, "Rule", t, props.ListenerArn, tg.TargetGroupArn(),
+		tenantJwtValidation(t, props.Issuer, props.JWKSEndpoint, props.ClientID))
+	if err != nil {
+		return nil, err
 	}
+	return &tenantStack{Tenant: t, Stack: stack, Function: fn, TargetGroup: tg, Rule: rule}, nil
 }
 
-// TargetGroupName is the deterministic target group name of a tenant: "tg-",
-// up to 16 characters of the tenant id (alphanumerics) and a hash of stack name
-// and tenant id, at most 30 characters (ELB limit 32, alphanumerics and '-').
-func TargetGroupName(stackName, tenantID string) string {
-	sum := sha256.Sum256([]byte(stackName + "\x00" + tenantID))
-	readable := strings.ToLower(alnumTitle(tenantID))
+// targetGroupName is the deterministic target group name of a tenant: "tg-",
+// up to 16 characters of the tenant id (alphanumerics) and a hash of the cell
+// stack name and tenant id (a tenant moving cells never collides with
+// itself), at most 30 characters (ELB limit 32, alphanumerics and '-').
+func targetGroupName(cellStackName, tenantID string) string {
+	sum := sha256.Sum256([]byte(cellStackName + "\x00" + tenantID))
+	readable := strings.ToLower(contract.AlnumTitle(tenantID))
 	if len(readable) > 16 {
 		readable = readable[:16]
 	}
 	return "tg-" + readable + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
+// retentionByDays is the one table from a CloudWatch Logs retention in days
+// (the values config.go accepts) to the CDK enum.
+var retentionByDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
 // retentionDays maps a validated day count to the CDK enum.
 func retentionDays(days int) awslogs.RetentionDays {
-	byDays := map[int]awslogs.RetentionDays{
-		1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
-		7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
-		60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
-		150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
-		400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
-		1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
-		2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
-		3653: awslogs.RetentionDays_TEN_YEARS,
-	}
-	if r, ok := byDays[days]; ok {
+	if r, ok := retentionByDays[days]; ok {
 		return r
 	}
-	return awslogs.RetentionDays_ONE_MONTH // unreachable for a validated Config
+	return awslogs.RetentionDays_ONE_MONTH // unreachable for a validated Config (TestRetentionTableCoversConfig)
 }
