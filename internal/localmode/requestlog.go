@@ -71,6 +71,9 @@ func requestLog(file io.Writer, con *console, cell string, names tenantNames, sh
 //	GET /tenant-A/orders/7 -> tenant-A (priority 10) 200 3.1 ms
 //	GET /tenant-B/ -> tenant-B (priority 20) 401 jwt: missing token
 //	GET /nope -> default action 404 0.2 ms
+//	GET /tenant-A/x (port 80) -> default action 301 0.1 ms
+//
+// The port is the template listener's, shown when it is not 443.
 //
 // A request line it cannot read is shown as the ALB wrote it; other records
 // are shown only at WARN and above.
@@ -88,7 +91,11 @@ func requestConsoleLine(line []byte, names tenantNames) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s -> ", str("method"), str("path"))
+	fmt.Fprintf(&b, "%s %s", str("method"), str("path"))
+	if port, ok := num("port"); ok && port != 443 {
+		fmt.Fprintf(&b, " (port %d)", int(port))
+	}
+	b.WriteString(" -> ")
 	rule := str("rule")
 	tenant := names.functions[str("function")]
 	if tenant == "" {
@@ -126,44 +133,17 @@ func requestConsoleLine(line []byte, names tenantNames) string {
 	return b.String()
 }
 
-// coldStartMillis finds a cold start duration in a request line: any
-// attribute whose name starts with "cold_start", in milliseconds (a number)
-// or as a Go duration string.
+// coldStartMillis reads a cold start from a request line: cold_start_ms in
+// milliseconds, or cold_start as slog's JSON handler writes a time.Duration
+// (nanoseconds). Zero when the line has neither (a warm runtime).
 func coldStartMillis(rec map[string]any) float64 {
-	for k, v := range rec {
-		if !strings.HasPrefix(k, "cold_start") {
-			continue
-		}
-		switch v := v.(type) {
-		case float64:
-			if strings.HasSuffix(k, "_ns") {
-				return v / 1e6
-			}
-			return v
-		case string:
-			if d, err := parseDuration(v); err == nil {
-				return d
-			}
-		}
+	if ms, ok := rec["cold_start_ms"].(float64); ok {
+		return ms
+	}
+	if ns, ok := rec["cold_start"].(float64); ok {
+		return ns / 1e6
 	}
 	return 0
-}
-
-func parseDuration(s string) (float64, error) {
-	var d float64
-	var unit string
-	if _, err := fmt.Sscanf(s, "%g%s", &d, &unit); err != nil {
-		return 0, err
-	}
-	switch unit {
-	case "ms":
-		return d, nil
-	case "s":
-		return d * 1000, nil
-	case "µs", "us":
-		return d / 1000, nil
-	}
-	return 0, fmt.Errorf("unit %q", unit)
 }
 
 func formatMillis(ms float64) string {
