@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
 )
 
 func TestPlaceCellsOrdersNumericIdsFirstAndAssignsPorts(t *testing.T) {
@@ -109,5 +111,70 @@ func TestDirectoryFiles(t *testing.T) {
 	}
 	if strings.Count(string(raw), `"id"`) != 3 {
 		t.Errorf("directory.json has not one entry per tenant:\n%s", raw)
+	}
+}
+
+// cellTemplate is a minimal cell stack: an ALB with an HTTPS listener and,
+// per tenant, a function with TENANT_ID, its target group and a rule.
+func cellTemplate(t *testing.T, tenants ...string) []byte {
+	t.Helper()
+	res := map[string]any{
+		"LB": map[string]any{"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": map[string]any{"Type": "application"}},
+		"L443": map[string]any{"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": map[string]any{
+			"LoadBalancerArn": map[string]any{"Ref": "LB"}, "Port": 443, "Protocol": "HTTPS",
+			"Certificates":   []any{map[string]any{"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/x"}},
+			"DefaultActions": []any{map[string]any{"Type": "fixed-response", "FixedResponseConfig": map[string]any{"StatusCode": "404"}}},
+		}},
+	}
+	for i, tenant := range tenants {
+		n := string(rune('A' + i))
+		res["Fn"+n] = map[string]any{"Type": "AWS::Lambda::Function", "Properties": map[string]any{
+			"Runtime": "provided.al2023", "Handler": "bootstrap", "Environment": map[string]any{"Variables": map[string]any{"TENANT_ID": tenant}},
+		}}
+		res["TG"+n] = map[string]any{"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": map[string]any{
+			"TargetType": "lambda", "Targets": []any{map[string]any{"Id": map[string]any{"Fn::GetAtt": []any{"Fn" + n, "Arn"}}}},
+		}}
+		res["Rule"+n] = map[string]any{"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": map[string]any{
+			"ListenerArn": map[string]any{"Ref": "L443"}, "Priority": 10 * (i + 1),
+			"Conditions": []any{map[string]any{"Field": "path-pattern", "Values": []any{"/" + tenant + "/*"}}},
+			"Actions":    []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": "TG" + n}}},
+		}}
+	}
+	b, err := json.Marshal(map[string]any{"Resources": res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestLoadCellsServesEveryCellStack(t *testing.T) {
+	stacks := []stackTemplate{
+		{StackName: "TR-Cell-2", JSON: cellTemplate(t, "tenant-C")},
+		{StackName: "TR-Cell-1", JSON: cellTemplate(t, "tenant-B", "tenant-A")},
+	}
+	cells, err := loadCells(stacks, "TR", localalb.Resolver{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	placeCells(cells, 8443, 8080)
+	if len(cells) != 2 || cells[0].ID != "1" || cells[1].ID != "2" || cells[1].HTTPSPort != 8444 || cells[1].HTTPPort != 8081 {
+		t.Fatalf("cells: %+v %+v", cells[0], cells[1])
+	}
+	if got := strings.Join(cells[0].Tenants, ","); got != "tenant-A,tenant-B" || cells[0].StackName != "TR-Cell-1" {
+		t.Errorf("cell 1 tenants %s, stack %s", got, cells[0].StackName)
+	}
+	if got := allTenants(cells); !reflect.DeepEqual(got, []string{"tenant-A", "tenant-B", "tenant-C"}) {
+		t.Errorf("all tenants %v", got)
+	}
+	names := namesOf(cells[0].Model)
+	if names.rules["RuleA"] != "tenant-B" || names.functions["FnB"] != "tenant-A" {
+		t.Errorf("names %+v", names)
+	}
+	if err := reloadModels(cells, stacks, localalb.Resolver{Region: "eu-west-1"}); err != nil || cells[1].Model.Region != "eu-west-1" {
+		t.Errorf("reload: %v, region %s", err, cells[1].Model.Region)
+	}
+	stacks = append(stacks, stackTemplate{StackName: "TR", JSON: cellTemplate(t, "x")})
+	if _, err := loadCells(stacks, "TR", localalb.Resolver{}); err == nil || !strings.Contains(err.Error(), "both cell 1") {
+		t.Errorf("two stacks for cell 1: err = %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package localmode
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -269,5 +270,28 @@ func TestLocalAWSEnvReplacesEveryAWSSetting(t *testing.T) {
 		if !strings.Contains(env, want) {
 			t.Errorf("local env lacks %s", want)
 		}
+	}
+}
+
+func TestRunReportsABusyPortBeforeStartingAnything(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	free := freePorts(t, 2)
+	work := filepath.Join(t.TempDir(), "work")
+	var out strings.Builder
+	err = Run(context.Background(), Options{
+		WorkDir: work, HTTPSPort: free[0], HTTPPort: l.Addr().(*net.TCPAddr).Port, CognitoPort: free[1], Out: &out,
+	})
+	if err == nil || !strings.Contains(err.Error(), "--http-port (cell 1)") {
+		t.Fatalf("err = %v, want the busy --http-port of cell 1", err)
+	}
+	if _, err := os.Stat(work); !os.IsNotExist(err) {
+		t.Errorf("the work dir was created before the port check: %v", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("console before the port check: %q", out.String())
 	}
 }
