@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/gobuild"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localmode"
 )
 
@@ -95,6 +98,7 @@ func freePorts(t *testing.T, n int) []int {
 type localRun struct {
 	cmd     *exec.Cmd
 	out     *syncBuffer
+	startup string // the console from the start to ready
 	workDir string
 	ports   []int
 	done    chan error
@@ -121,16 +125,20 @@ func startLocal(t *testing.T, root, bin, workDir string, extra ...string) *local
 		// Last resort if the test failed half-way: kill the whole group.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	})
-	deadline := time.After(4 * time.Minute)
+	// A safety net, not a timing assumption: on a loaded 2-core machine a
+	// cold synthesis alone has taken over three minutes.
+	deadline := time.After(8 * time.Minute)
 	for {
+		// state.json is written after the ready table is printed.
 		if _, err := os.Stat(filepath.Join(workDir, "state.json")); err == nil {
+			r.startup = out.String()
 			return r
 		}
 		select {
 		case err := <-r.done:
 			t.Fatalf("local mode exited before it was ready: %v\n%s", err, out.String())
 		case <-deadline:
-			t.Fatalf("local mode not ready after 4 minutes:\n%s", out.String())
+			t.Fatalf("local mode not ready after 8 minutes:\n%s", out.String())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -190,12 +198,11 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	}
 	root := repoRoot(t)
 	requireTools(t, root)
-	binDir := t.TempDir()
-	bin := filepath.Join(binDir, "local")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/local")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build cmd/local: %v\n%s", err, out)
+	bin, err := gobuild.Build(context.Background(), gobuild.Options{
+		PackageDir: filepath.Join(root, "cmd", "local"), OutDir: t.TempDir(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+	})
+	if err != nil {
+		t.Fatalf("build cmd/local: %v", err)
 	}
 	workDir := filepath.Join(t.TempDir(), "work")
 
@@ -207,6 +214,8 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	if len(st.Tenants) < 2 {
 		t.Fatalf("want at least two tenants for the cross-tenant cases, got %v", st.Tenants)
 	}
+	t.Logf("console at ready (%d lines):\n%s", strings.Count(run.startup, "\n"), run.startup)
+	checkQuietStart(t, run.startup, st)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -223,6 +232,7 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	if !strings.Contains(string(smokeOut), " passed, 0 failed") {
 		t.Fatalf("smoke summary missing or failing:\n%s", smokeOut)
 	}
+	checkRequestConsole(t, run.out.String(), st)
 
 	// Secrets never reach the console or the logs.
 	passwords := map[string]string{}
@@ -249,4 +259,94 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	// A second start works, and finds the ports free again.
 	second := startLocal(t, root, bin, workDir, "--template", st.Template)
 	second.stop(t)
+}
+
+// noiseLine matches what other programs print that must not reach the
+// console: stack frames, Node's and the AWS SDK's notices, cognito-local's
+// WARN lines, the runtime emulator's own lines, colour codes.
+var noiseLine = regexp.MustCompile(`Error:|^\s+at |\(rapid\)|WARN|NodeJS|Node \d+ is end-of-life|end-of-support|end-of-life|^!!|\x1b\[|^(START|END|REPORT) RequestId`)
+
+// cdkLogicalID matches a CDK logical id (construct path + 8 hex digits).
+var cdkLogicalID = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*[0-9A-F]{8}\b`)
+
+// consoleNoise returns the lines of out that come from a child process.
+func consoleNoise(out string) []string {
+	var bad []string
+	for _, line := range strings.Split(out, "\n") {
+		if noiseLine.MatchString(line) {
+			bad = append(bad, line)
+		}
+	}
+	return bad
+}
+
+// checkQuietStart: a clean start prints progress and the ready table only;
+// what the children printed is in their log files.
+func checkQuietStart(t *testing.T, startup string, st localmode.State) {
+	t.Helper()
+	if bad := consoleNoise(startup); len(bad) > 0 {
+		t.Errorf("the console at ready has %d line(s) from child processes:\n%s", len(bad), strings.Join(bad, "\n"))
+	}
+	if !strings.Contains(startup, "] ready\n") || !strings.Contains(startup, "Ctrl-C stops everything") {
+		t.Errorf("no ready line or table:\n%s", startup)
+	}
+	for _, c := range st.Cells {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(c.Cell) + ` +` + regexp.QuoteMeta(c.BaseURL) + ` +` + regexp.QuoteMeta(c.HTTPURL) + ` `).MatchString(startup) {
+			t.Errorf("the ready table has no row for cell %s:\n%s", c.Cell, startup)
+		}
+	}
+	if len(st.Cells) != 1 || st.Cells[0].Cell != "1" || st.Cells[0].BaseURL != st.BaseURL {
+		t.Errorf("state cells %+v: want the one default cell at %s", st.Cells, st.BaseURL)
+	}
+	tsv, err := os.ReadFile(st.DirectoryTSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(tsv), "\n"); got != len(st.Tenants) {
+		t.Errorf("directory.tsv has %d lines for %d tenants:\n%s", got, len(st.Tenants), tsv)
+	}
+	names := []string{"synth.log", "cognito-local.log", "seed-users.log", "alb-requests.log"}
+	for _, tenant := range st.Tenants {
+		names = append(names, "fn-"+tenant+".log")
+	}
+	for _, name := range names {
+		if _, err := os.Stat(filepath.Join(st.LogsDir, name)); err != nil {
+			t.Errorf("child log missing: %v", err)
+		}
+	}
+	// Positive control: the children did print; it went to their files.
+	if b, _ := os.ReadFile(filepath.Join(st.LogsDir, "fn-"+st.Tenants[0]+".log")); !strings.Contains(string(b), "(rapid)") {
+		t.Errorf("fn-%s.log has no (rapid) line: the emulator's output did not reach its file:\n%s", st.Tenants[0], b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(st.LogsDir, "cognito-local.log")); !strings.Contains(string(b), "Cognito Local running") {
+		t.Errorf("cognito-local.log lacks cognito-local's start line:\n%s", b)
+	}
+}
+
+// checkRequestConsole: after the smoke matrix the console has one short line
+// per request naming tenants and priorities, and each function's own lines
+// prefixed with its tenant, still nothing from the emulator.
+func checkRequestConsole(t *testing.T, out string, st localmode.State) {
+	t.Helper()
+	tenant := st.Tenants[0]
+	if !regexp.MustCompile(`(?m)^  GET /` + regexp.QuoteMeta(tenant) + `/\S* -> ` + regexp.QuoteMeta(tenant) + ` \(priority \d+\) 200 `).MatchString(out) {
+		t.Errorf("no request line naming %s and its priority on the console:\n%s", tenant, out)
+	}
+	if !strings.Contains(out, "\n["+tenant+"] {") {
+		t.Errorf("no function line prefixed [%s] on the console:\n%s", tenant, out)
+	}
+	for _, noise := range []string{"(rapid)", "RequestId:"} {
+		if strings.Contains(out, noise) {
+			t.Errorf("the console shows the emulator's %q lines:\n%s", noise, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, " -> ") && cdkLogicalID.MatchString(line) {
+			t.Errorf("a request line names a CDK logical id: %s", line)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(st.LogsDir, "alb-requests.log"))
+	if err != nil || !strings.Contains(string(b), `"rule":"`) {
+		t.Errorf("alb-requests.log lacks the full structured lines: %v\n%s", err, b)
+	}
 }

@@ -1,6 +1,8 @@
 package localmode
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -124,20 +126,44 @@ func TestTemplateFromAssembly(t *testing.T) {
 	}
 }
 
-func TestCheckPortsFreeNamesTheBusyFlag(t *testing.T) {
+func TestCheckPortsNamesTheBusyFlagAndCell(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	busy := l.Addr().(*net.TCPAddr).Port
-	err = checkPortsFree(map[string]int{"--https-port": busy})
-	if err == nil || !strings.Contains(err.Error(), "--https-port") || !strings.Contains(err.Error(), strconv.Itoa(busy)) {
-		t.Fatalf("err = %v, want it to name --https-port and %d", err, busy)
+	free := freePorts(t, 4)
+	cells := []*Cell{{ID: "1", HTTPSPort: free[0], HTTPPort: free[1]}, {ID: "eu-2", HTTPSPort: busy, HTTPPort: free[2]}}
+	err = checkPorts(cellPorts(cells, free[3]))
+	if err == nil || !strings.Contains(err.Error(), "--https-port + 1 (cell eu-2)") || !strings.Contains(err.Error(), strconv.Itoa(busy)) {
+		t.Fatalf("err = %v, want it to name --https-port + 1, cell eu-2 and port %d", err, busy)
 	}
-	if err := checkPortsFree(map[string]int{"--http-port": 0}); err == nil {
-		t.Fatal("port 0 accepted")
+	if err := checkPorts([]portUse{{0, "--http-port (cell 1)"}}); err == nil || !strings.Contains(err.Error(), "--http-port") {
+		t.Fatalf("port 0: err = %v", err)
 	}
+	// Two cells from --https-port 8443 and --http-port 8444 collide.
+	cells = []*Cell{{ID: "1"}, {ID: "2"}}
+	placeCells(cells, 8443, 8444)
+	err = checkPorts(cellPorts(cells, 9229))
+	if err == nil || !strings.Contains(err.Error(), "chosen twice") || !strings.Contains(err.Error(), "--https-port + 1 (cell 2)") {
+		t.Fatalf("overlapping ranges: err = %v", err)
+	}
+}
+
+// freePorts returns n distinct ports that were free a moment ago.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
 }
 
 func TestWithDefaultsAddsPlaceholderCertificateOnlyWhenNoneGiven(t *testing.T) {
@@ -182,28 +208,52 @@ func TestSynthEnvDropsAWSSettings(t *testing.T) {
 func TestBannerNeverPrintsSecretsAndFitsTheTenants(t *testing.T) {
 	st := State{BaseURL: "https://127.0.0.1:8443", HTTPURL: "http://127.0.0.1:8080", CACert: "/r/.local/alb-cert.pem",
 		CognitoURL: "http://127.0.0.1:9229", Region: "us-east-1", ClientID: "client123", Issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc",
-		Tenants: []string{"tenant-A", "tenant-B"}, PasswordsFile: "/r/.local/passwords.json", BinDir: "/r/.local/bin"}
+		Tenants: []string{"tenant-A", "tenant-B"}, UsersFile: "/r/.local/users.csv", PasswordsFile: "/r/.local/passwords.json", BinDir: "/r/.local/bin",
+		DirectoryTSV: "/r/.local/directory.tsv", DirectoryJSON: "/r/.local/directory.json", LogsDir: "/r/.local/logs",
+		Cells: []CellState{{Cell: "1", Stack: "TenantRouting", BaseURL: "https://127.0.0.1:8443", HTTPURL: "http://127.0.0.1:8080", Tenants: []string{"tenant-A", "tenant-B"}}}}
 	var b strings.Builder
-	printBanner(&b, "/r", st, "/r/.local/users.csv")
+	printBanner(&b, "/r", st)
 	out := b.String()
 	for _, want := range []string{
 		"--username demo-tenant-a --passwords-file .local/passwords.json",
 		"curl --cacert .local/alb-cert.pem -H \"Authorization: Bearer $TOKEN\" 'https://127.0.0.1:8443/tenant-A/orders/7?x=1'",
 		"'https://127.0.0.1:8443/tenant-B/'  # another tenant's path: 401",
 		"scripts/smoke.sh --base-url https://127.0.0.1:8443 --http-url http://127.0.0.1:8080",
+		"logs           .local/logs",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
 	}
+	if !regexp.MustCompile(`(?m)^  1 +https://127\.0\.0\.1:8443 +http://127\.0\.0\.1:8080 +tenant-A, tenant-B$`).MatchString(out) {
+		t.Errorf("banner lacks the cell row:\n%s", out)
+	}
 	if strings.Contains(out, " -k") || strings.Contains(out, "--insecure") {
 		t.Error("banner tells users to skip certificate verification")
 	}
-	st.Tenants = []string{"solo"}
+	st.Cells[0].Tenants = []string{"solo"}
 	b.Reset()
-	printBanner(&b, "/r", st, "/r/.local/users.csv")
+	printBanner(&b, "/r", st)
 	if strings.Contains(b.String(), "another tenant") {
 		t.Errorf("single-tenant banner has a cross-tenant line:\n%s", b.String())
+	}
+	// Several cells: one row each, long tenant lists abbreviated, smoke.sh
+	// given the directory.
+	many := make([]string, 30)
+	for i := range many {
+		many[i] = fmt.Sprintf("t%02d", i)
+	}
+	st.Cells = []CellState{
+		{Cell: "1", BaseURL: "https://127.0.0.1:8443", HTTPURL: "http://127.0.0.1:8080", Tenants: many},
+		{Cell: "2", BaseURL: "https://127.0.0.1:8444", HTTPURL: "http://127.0.0.1:8081", Tenants: []string{"x"}},
+	}
+	b.Reset()
+	printBanner(&b, "/r", st)
+	out = b.String()
+	for _, want := range []string{"t00, t01, t02, t03 (+26 more)", "https://127.0.0.1:8444", "smoke.sh --directory .local/directory.tsv"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("multi-cell banner lacks %q:\n%s", want, out)
+		}
 	}
 }
 
@@ -220,5 +270,28 @@ func TestLocalAWSEnvReplacesEveryAWSSetting(t *testing.T) {
 		if !strings.Contains(env, want) {
 			t.Errorf("local env lacks %s", want)
 		}
+	}
+}
+
+func TestRunReportsABusyPortBeforeStartingAnything(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	free := freePorts(t, 2)
+	work := filepath.Join(t.TempDir(), "work")
+	var out strings.Builder
+	err = Run(context.Background(), Options{
+		WorkDir: work, HTTPSPort: free[0], HTTPPort: l.Addr().(*net.TCPAddr).Port, CognitoPort: free[1], Out: &out,
+	})
+	if err == nil || !strings.Contains(err.Error(), "--http-port (cell 1)") {
+		t.Fatalf("err = %v, want the busy --http-port of cell 1", err)
+	}
+	if _, err := os.Stat(work); !os.IsNotExist(err) {
+		t.Errorf("the work dir was created before the port check: %v", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("console before the port check: %q", out.String())
 	}
 }

@@ -2,42 +2,46 @@ package localmode
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal"
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/gobuild"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/rie"
 )
 
 // Options configure one local run. Zero values get the documented defaults
 // from Defaults().
 type Options struct {
 	RepoRoot    string // directory with cdk.json, lambda/ and scripts/
-	WorkDir     string // state: cloud assembly, binaries, cognito data, certificate, passwords
+	WorkDir     string // state: cloud assembly, binaries, cognito data, certificate, passwords, logs/
 	Region      string // region the intrinsics resolve to; also the issuer's region
 	AccountID   string // account the intrinsics resolve to
 	StackName   string // stack in the cloud assembly; empty = the only one
-	HTTPSPort   int    // local port serving the template's HTTPS (443) listener
-	HTTPPort    int    // local port serving the template's HTTP (80) listener
+	HTTPSPort   int    // local port of the first cell's HTTPS (443) listener; cell i gets HTTPSPort+i
+	HTTPPort    int    // local port of the first cell's HTTP (80) listener; cell i gets HTTPPort+i
 	CognitoPort int    // cognito-local port
 	Template    string // use this synthesized template instead of running `cdk synth`
-	UsersFile   string // users to seed; empty = one demo user per tenant
+	UsersFile   string // users to seed; empty = demo users (see DemoUsers)
 	Context     []string
-	Out         io.Writer // human-readable progress and the ready banner
-	Log         io.Writer // child process output and request log
+	// DemoUsers is how many tenants get a demo user when UsersFile is empty:
+	// 0 = every tenant; N = a deterministic sample of N tenants with every
+	// cell represented.
+	DemoUsers int
+	// IdleTimeout stops a tenant's runtime after it served no request for
+	// this long; MaxWarm caps the runtimes kept running (least recently used
+	// stopped first). See RuntimeOptions.
+	IdleTimeout time.Duration
+	MaxWarm     int
+	Out         io.Writer // the console: progress, the ready table, request and function lines
 }
 
 // Defaults returns the documented defaults.
@@ -45,36 +49,19 @@ func Defaults() Options {
 	return Options{
 		WorkDir: ".local", Region: "us-east-1", AccountID: "000000000000",
 		HTTPSPort: 8443, HTTPPort: 8080, CognitoPort: 9229,
+		IdleTimeout: 10 * time.Minute, MaxWarm: 50,
 	}
 }
 
-// State is written to <WorkDir>/state.json once the system is ready, so that
-// scripts and tests can find every address without parsing the banner.
-type State struct {
-	BaseURL       string   `json:"baseUrl"`
-	HTTPURL       string   `json:"httpUrl"`
-	CACert        string   `json:"caCert"`
-	CognitoURL    string   `json:"cognitoUrl"`
-	Region        string   `json:"region"`
-	UserPoolID    string   `json:"userPoolId"`
-	ClientID      string   `json:"clientId"`
-	Issuer        string   `json:"issuer"`
-	Tenants       []string `json:"tenants"`
-	UsersFile     string   `json:"usersFile"`
-	PasswordsFile string   `json:"passwordsFile"`
-	BinDir        string   `json:"binDir"`
-	Template      string   `json:"template"`
-}
-
-// Run starts the whole system, prints the ready banner, and blocks until ctx
-// is cancelled; then it stops everything it started, in reverse order.
+// Run starts the whole system, prints the ready table, and blocks until ctx
+// is cancelled (or cognito-local dies); then it stops everything it started,
+// in reverse order.
 func Run(ctx context.Context, o Options) (err error) {
-	start := time.Now()
 	o = withDefaults(o)
-	step := func(format string, args ...any) {
-		fmt.Fprintf(o.Out, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-	if err := checkPortsFree(map[string]int{"--https-port": o.HTTPSPort, "--http-port": o.HTTPPort, "--cognito-port": o.CognitoPort}); err != nil {
+	con := newConsole(o.Out)
+	// The ports known before synthesis (cell 1's and cognito-local's) fail
+	// fast; every cell's are checked once the template says how many cells.
+	if err := checkPorts(cellPorts([]*Cell{{ID: contract.DefaultCell, HTTPSPort: o.HTTPSPort, HTTPPort: o.HTTPPort}}, o.CognitoPort)); err != nil {
 		return err
 	}
 	work, err := filepath.Abs(o.WorkDir)
@@ -91,6 +78,10 @@ func Run(ctx context.Context, o Options) (err error) {
 			return fmt.Errorf("create %s: %w", d, err)
 		}
 	}
+	logs, err := newLogFiles(filepath.Join(work, "logs"))
+	if err != nil {
+		return err
+	}
 
 	var stops []func() error
 	defer func() {
@@ -99,11 +90,14 @@ func Run(ctx context.Context, o Options) (err error) {
 				err = fmt.Errorf("shutdown: %w", e)
 			}
 		}
+		if e := logs.close(); e != nil && err == nil {
+			err = e
+		}
 	}()
 
 	// Build the tools, the handler and the runtime emulator while the
 	// template is synthesized.
-	step("building seed/token tools, the tenant handler and the Lambda runtime emulator")
+	con.step("building the seed and token tools, the tenant handler and the Lambda runtime emulator")
 	buildCtx, cancelBuilds := context.WithCancel(ctx)
 	defer cancelBuilds() // an early return kills a build still running
 	builds := make(chan binaries, 1)
@@ -112,13 +106,17 @@ func Run(ctx context.Context, o Options) (err error) {
 	// 1. The template: the same one `cdk deploy` would deploy.
 	templatePath := o.Template
 	if templatePath == "" {
-		step("synthesizing the CDK app (cdk synth)")
-		templatePath, err = Synthesize(ctx, SynthOptions{
-			RepoRoot: o.RepoRoot, OutDir: filepath.Join(work, "cdk.out"),
-			Context: o.Context, StackName: o.StackName, Log: o.Log,
-		})
+		con.step("synthesizing the CDK app (log: %s)", rel(o.RepoRoot, logs.path("synth.log")))
+		synthLog, err := logs.open("synth.log")
 		if err != nil {
 			return err
+		}
+		templatePath, err = Synthesize(ctx, SynthOptions{
+			RepoRoot: o.RepoRoot, OutDir: filepath.Join(work, "cdk.out"),
+			Context: o.Context, StackName: o.StackName, Log: synthLog,
+		})
+		if err != nil {
+			return childFailed(err, logs.path("synth.log"), o.RepoRoot)
 		}
 	}
 	templateJSON, err := os.ReadFile(templatePath)
@@ -130,7 +128,24 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("%s: %w", templatePath, err)
 	}
 	stackName := firstNonEmpty(o.StackName, strings.TrimSuffix(filepath.Base(templatePath), ".template.json"))
-	step("template %s: %d tenant group(s) %v", rel(o.RepoRoot, templatePath), len(identity.Groups), identity.Groups)
+	stacks := []stackTemplate{{StackName: stackName, JSON: templateJSON}}
+	poolID := PoolID(o.Region, stackName, identity.PoolLogicalID)
+	resolver := localalb.Resolver{
+		Region: o.Region, AccountID: o.AccountID, Partition: "aws",
+		Refs: map[string]string{identity.PoolLogicalID: poolID, identity.ClientLogicalID: "client-id-not-known-yet"},
+	}
+	// The plan: which cells, which tenants, which ports. The models are
+	// loaded again below once cognito-local has made the app client id.
+	cells, err := loadCells(stacks, stackName, resolver)
+	if err != nil {
+		return err
+	}
+	placeCells(cells, o.HTTPSPort, o.HTTPPort)
+	if err := checkPorts(cellPorts(cells, o.CognitoPort)); err != nil {
+		return err
+	}
+	tenants := allTenants(cells)
+	con.step("template %s: %d cell(s), %d tenant(s)", rel(o.RepoRoot, templatePath), len(cells), len(tenants))
 
 	// The binaries do not depend on the template: they were built while it
 	// was synthesized.
@@ -138,71 +153,60 @@ func Run(ctx context.Context, o Options) (err error) {
 	if bin.err != nil {
 		return bin.err
 	}
-	bootstrap, emulator := bin.bootstrap, bin.emulator
 
 	// 2. cognito-local with the template's pool, client and groups.
-	poolID := PoolID(o.Region, stackName, identity.PoolLogicalID)
 	cognitoDir := filepath.Join(runDir, "cognito")
 	if err := writePoolFile(cognitoDir, poolID, identity); err != nil {
 		return err
 	}
+	cognitoLog, err := logs.open("cognito-local.log")
+	if err != nil {
+		return err
+	}
 	idp, err := cognitolocal.Start(ctx, cognitolocal.Options{
 		Dir: cognitoDir, Host: "127.0.0.1", Port: o.CognitoPort, Config: cognitoConfig(o.Region),
-		Stdout: o.Log, Stderr: o.Log,
+		Stdout: cognitoLog, Stderr: cognitoLog,
 	})
 	if err != nil {
-		return fmt.Errorf("start cognito-local: %w", err)
+		return childFailed(fmt.Errorf("start cognito-local: %w", err), logs.path("cognito-local.log"), o.RepoRoot)
 	}
 	stops = append(stops, idp.Stop)
 	clientID, err := provisionIdentity(ctx, newCognitoClient(idp.URL(), o.Region), poolID, identity)
 	if err != nil {
-		return err
+		return childFailed(err, logs.path("cognito-local.log"), o.RepoRoot)
 	}
-	issuer := "https://cognito-idp." + o.Region + ".amazonaws.com/" + poolID
-	step("cognito-local on %s: pool %s, client %s, issuer %s", idp.URL(), poolID, clientID, issuer)
+	issuer := contract.IssuerURL(o.Region, poolID)
+	con.step("cognito-local on %s: pool %s, client %s", idp.URL(), poolID, clientID)
 
 	// 3. Seed the users with the same tool an operator runs against AWS.
 	usersFile := o.UsersFile
 	if usersFile == "" {
 		usersFile = filepath.Join(work, "users.csv")
-		if err := writeDemoUsers(usersFile, identity.Groups); err != nil {
+		if err := writeDemoUsers(usersFile, sampleTenants(cells, o.DemoUsers)); err != nil {
 			return err
 		}
 	}
 	passwordsFile := filepath.Join(work, "passwords.json")
+	seedLog, err := logs.open("seed-users.log")
+	if err != nil {
+		return err
+	}
 	seedEnv := append(localAWSEnv(o.Region), "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="+idp.URL())
-	if err := runTool(ctx, o.Log, seedEnv, filepath.Join(binDir, "seed-users"),
+	if err := runTool(ctx, seedLog, seedEnv, filepath.Join(binDir, "seed-users"),
 		"--users", usersFile, "--user-pool-id", poolID, "--tenants", strings.Join(identity.Groups, ","),
 		"--passwords-file", passwordsFile); err != nil {
-		return fmt.Errorf("seed users: %w", err)
+		return childFailed(fmt.Errorf("seed users: %w", err), logs.path("seed-users.log"), o.RepoRoot)
 	}
-	step("seeded the users in %s (passwords in %s, mode 0600)", rel(o.RepoRoot, usersFile), rel(o.RepoRoot, passwordsFile))
+	con.step("seeded the users of %s (passwords in %s, mode 0600)", rel(o.RepoRoot, usersFile), rel(o.RepoRoot, passwordsFile))
 
-	// 4. The template, with intrinsics resolved to the local values.
-	model, err := localalb.LoadTemplate(templateJSON, localalb.Resolver{
-		Region: o.Region, AccountID: o.AccountID, Partition: "aws", StackName: stackName,
-		Refs: map[string]string{identity.PoolLogicalID: poolID, identity.ClientLogicalID: clientID},
-	})
-	if err != nil {
-		return fmt.Errorf("load template listeners and rules: %w", err)
+	// 4. The templates again, with the app client id cognito-local made.
+	resolver.Refs[identity.ClientLogicalID] = clientID
+	if err := reloadModels(cells, stacks, resolver); err != nil {
+		return err
 	}
 
-	// 5. One runtime emulator per Lambda target, with the template's environment.
-	invokers := map[string]localalb.Invoker{}
-	for _, fnID := range targetFunctions(model) {
-		inst, err := rie.Start(ctx, rie.Options{
-			Emulator: emulator, Bootstrap: bootstrap, Env: model.Functions[fnID].RuntimeEnv(o.Region),
-			Stdout: o.Log, Stderr: o.Log,
-		})
-		if err != nil {
-			return fmt.Errorf("start runtime emulator for %s: %w", fnID, err)
-		}
-		stops = append(stops, inst.Stop)
-		invokers[fnID] = inst
-	}
-	step("started %d Lambda runtime emulator(s)", len(invokers))
-
-	// 6. The local ALB, serving the template's listeners.
+	// 5. The Lambda runtimes and one local ALB per cell, all serving one
+	// self-signed certificate.
 	cert, certPEM, err := localalb.SelfSignedCertificate(30 * 24 * time.Hour)
 	if err != nil {
 		return fmt.Errorf("create local certificate: %w", err)
@@ -211,70 +215,72 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err := os.WriteFile(caFile, certPEM, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", caFile, err)
 	}
-	alb, err := localalb.New(model, localalb.Options{
-		ListenerAddrs: map[int]string{
-			443: net.JoinHostPort("127.0.0.1", strconv.Itoa(o.HTTPSPort)),
-			80:  net.JoinHostPort("127.0.0.1", strconv.Itoa(o.HTTPPort)),
-		},
-		JWKSRewrites:   []localalb.PrefixRewrite{{From: "https://cognito-idp." + o.Region + ".amazonaws.com/", To: idp.URL() + "/"}},
-		Invokers:       invokers,
-		TLSCertificate: &cert,
-		Logger:         slog.New(slog.NewTextHandler(o.Log, nil)),
-	})
+	requestFile, err := logs.open("alb-requests.log")
 	if err != nil {
-		return fmt.Errorf("configure local ALB: %w", err)
+		return err
 	}
-	if err := alb.Start(); err != nil {
-		return fmt.Errorf("start local ALB: %w", err)
+	rt := RuntimeOptions{Emulator: bin.emulator, Bootstrap: bin.bootstrap, Region: o.Region, IdleTimeout: o.IdleTimeout, MaxWarm: o.MaxWarm}
+	runtimes := 0
+	for _, c := range cells {
+		invokers, fnStops, err := startRuntimes(ctx, rt, c, logs, con, o.RepoRoot)
+		stops = append(stops, fnStops...)
+		if err != nil {
+			return err
+		}
+		runtimes += len(invokers)
+		alb, err := localalb.New(c.Model, localalb.Options{
+			ListenerAddrs: map[int]string{
+				443: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.HTTPSPort)),
+				80:  net.JoinHostPort("127.0.0.1", strconv.Itoa(c.HTTPPort)),
+			},
+			JWKSRewrites:   []localalb.PrefixRewrite{{From: contract.IssuerPrefix(o.Region), To: idp.URL() + "/"}},
+			Invokers:       invokers,
+			TLSCertificate: &cert,
+			Logger:         requestLog(requestFile, con, c.ID, namesOf(c.Model), len(cells) > 1),
+		})
+		if err != nil {
+			return fmt.Errorf("configure the local ALB of cell %s: %w", c.ID, err)
+		}
+		if err := alb.Start(); err != nil {
+			return fmt.Errorf("start the local ALB of cell %s: %w", c.ID, err)
+		}
+		stops = append(stops, func() error {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return alb.Shutdown(sctx)
+		})
 	}
-	stops = append(stops, func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return alb.Shutdown(sctx)
-	})
+	con.step("started %d Lambda runtime emulator(s) and %d local ALB(s) (logs: %s)", runtimes, len(cells), rel(o.RepoRoot, logs.dir))
 
-	st := State{
-		BaseURL: fmt.Sprintf("https://127.0.0.1:%d", o.HTTPSPort), HTTPURL: fmt.Sprintf("http://127.0.0.1:%d", o.HTTPPort),
-		CACert: caFile, CognitoURL: idp.URL(), Region: o.Region, UserPoolID: poolID, ClientID: clientID,
-		Issuer: issuer, Tenants: identity.Groups, UsersFile: usersFile, PasswordsFile: passwordsFile,
-		BinDir: binDir, Template: templatePath,
+	// 6. Ready: the directory, the state file, the table.
+	cellList := cellStates(cells)
+	tsvPath, jsonPath, err := writeDirectory(work, cellList)
+	if err != nil {
+		return err
 	}
+	stops = append(stops, func() error { return errors.Join(removeIfExists(tsvPath), removeIfExists(jsonPath)) })
+	first := cellList[0]
+	st := State{
+		BaseURL: first.BaseURL, HTTPURL: first.HTTPURL,
+		CACert: caFile, CognitoURL: idp.URL(), Region: o.Region, UserPoolID: poolID, ClientID: clientID,
+		Issuer: issuer, Tenants: tenants, UsersFile: usersFile, PasswordsFile: passwordsFile,
+		BinDir: binDir, Template: templatePath,
+		Cells: cellList, DirectoryTSV: tsvPath, DirectoryJSON: jsonPath, LogsDir: logs.dir,
+	}
+	con.step("ready")
+	printBanner(con, o.RepoRoot, st)
 	statePath := filepath.Join(work, "state.json")
-	if err := writeState(statePath, st); err != nil {
+	if err := writeJSON(statePath, st, 0o600); err != nil {
 		return err
 	}
 	stops = append(stops, func() error { return removeIfExists(statePath) })
-	step("ready")
-	printBanner(o.Out, o.RepoRoot, st, usersFile)
-	<-ctx.Done()
-	fmt.Fprintln(o.Out, "stopping: local ALB, runtime emulators, cognito-local")
-	return nil
-}
-
-// binaries are what local mode builds: the operator tools, the handler for
-// this machine's architecture (the deployed arm64 binary cannot run here) and
-// the pinned runtime emulator.
-type binaries struct {
-	bootstrap, emulator string
-	err                 error
-}
-
-func buildBinaries(ctx context.Context, repoRoot, work, binDir string) binaries {
-	if err := goBuild(ctx, repoRoot, binDir, "./scripts/seed-users", "./scripts/get-token"); err != nil {
-		return binaries{err: err}
+	select {
+	case <-ctx.Done():
+		con.printf("stopping: local ALBs, runtime emulators, cognito-local\n")
+		return nil
+	case <-idp.Exited():
+		return childFailed(errors.New("cognito-local exited"), logs.path("cognito-local.log"), o.RepoRoot)
 	}
-	bootstrap, err := gobuild.Build(ctx, gobuild.Options{
-		PackageDir: filepath.Join(repoRoot, "lambda"), OutDir: filepath.Join(work, "build", "lambda"),
-		GOOS: "linux", GOARCH: runtime.GOARCH,
-	})
-	if err != nil {
-		return binaries{err: fmt.Errorf("build tenant handler: %w", err)}
-	}
-	emulator := filepath.Join(binDir, "aws-lambda-rie")
-	if err := rie.BuildEmulator(ctx, emulator); err != nil {
-		return binaries{err: fmt.Errorf("build Lambda runtime interface emulator: %w", err)}
-	}
-	return binaries{bootstrap: bootstrap, emulator: emulator}
 }
 
 func withDefaults(o Options) Options {
@@ -303,11 +309,14 @@ func withDefaults(o Options) Options {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
-	if o.Log == nil {
-		o.Log = os.Stderr
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = d.IdleTimeout
+	}
+	if o.MaxWarm == 0 {
+		o.MaxWarm = d.MaxWarm
 	}
 	if !hasContextKey(o.Context, "certificateArn") && !hasContextKey(o.Context, "domainName") {
-		o.Context = append(o.Context, "certificateArn="+PlaceholderCertificateARN)
+		o.Context = append(o.Context, "certificateArn="+contract.PlaceholderCertificateARN)
 	}
 	return o
 }
@@ -319,44 +328,6 @@ func hasContextKey(kvs []string, key string) bool {
 		}
 	}
 	return false
-}
-
-// checkPortsFree fails fast, before anything starts, naming the flag that
-// chose a busy port.
-func checkPortsFree(ports map[string]int) error {
-	flags := make([]string, 0, len(ports))
-	for f := range ports {
-		flags = append(flags, f)
-	}
-	sort.Strings(flags)
-	for _, flag := range flags {
-		port := ports[flag]
-		if port < 1 || port > 65535 {
-			return fmt.Errorf("%s %d: a port must be between 1 and 65535", flag, port)
-		}
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			return fmt.Errorf("port %d (%s) is busy on 127.0.0.1: stop what uses it or choose another with %s: %w", port, flag, flag, err)
-		}
-		l.Close()
-	}
-	return nil
-}
-
-// targetFunctions lists the Lambda functions that some target group targets,
-// in a stable order. Other functions in the template (custom-resource
-// providers) are CloudFormation's business, not the ALB's.
-func targetFunctions(m *localalb.Model) []string {
-	seen := map[string]bool{}
-	var ids []string
-	for _, tg := range m.TargetGroups {
-		if fn := tg.Function; fn != nil && !seen[fn.LogicalID] {
-			seen[fn.LogicalID] = true
-			ids = append(ids, fn.LogicalID)
-		}
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 // writeDemoUsers writes one demo user per tenant in the seed tool's format.
@@ -381,53 +352,11 @@ func localAWSEnv(region string) []string {
 		"AWS_EC2_METADATA_DISABLED=true")
 }
 
-func goBuild(ctx context.Context, repoRoot, binDir string, pkgs ...string) error {
-	args := append([]string{"build", "-trimpath", "-o", binDir + string(os.PathSeparator)}, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = repoRoot
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go build %v: %w\n%s", pkgs, err, out)
-	}
-	return nil
-}
-
 func runTool(ctx context.Context, log io.Writer, env []string, bin string, args ...string) error {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
 	return cmd.Run()
-}
-
-func writeState(path string, st State) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// ReadState reads the state file a running local mode wrote.
-func ReadState(workDir string) (State, error) {
-	var st State
-	b, err := os.ReadFile(filepath.Join(workDir, "state.json"))
-	if err != nil {
-		return st, fmt.Errorf("read local state (is `make local` running?): %w", err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("parse local state: %w", err)
-	}
-	return st, nil
-}
-
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return nil
 }
 
 func rel(base, path string) string {

@@ -13,12 +13,6 @@ import (
 	"strings"
 )
 
-// PlaceholderCertificateARN is handed to synthesis when the user configured no
-// certificate: the local ALB serves its own self-signed certificate, so the
-// ARN only has to satisfy the app's validation. It is the one context value
-// local mode adds; the template is otherwise exactly what `cdk deploy` ships.
-const PlaceholderCertificateARN = "arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000"
-
 // SynthOptions says how to synthesize the app.
 type SynthOptions struct {
 	RepoRoot  string   // directory holding cdk.json

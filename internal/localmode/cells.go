@@ -1,0 +1,239 @@
+package localmode
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
+)
+
+// Cell is one cell of the app as local mode serves it: one local ALB (the
+// cell stack's listeners) at its own pair of local ports.
+type Cell struct {
+	ID        string          // cell id ("1", "eu-2")
+	StackName string          // the cell's stack
+	Model     *localalb.Model // the cell's listeners, rules, target groups and functions
+	HTTPSPort int             // local port of the template's HTTPS (443) listener: --https-port + index
+	HTTPPort  int             // local port of the template's HTTP (80) listener: --http-port + index
+	Tenants   []string        // tenant ids served by this cell, sorted
+}
+
+// BaseURL is the cell's HTTPS address.
+func (c *Cell) BaseURL() string { return fmt.Sprintf("https://127.0.0.1:%d", c.HTTPSPort) }
+
+// HTTPURL is the cell's HTTP (redirect) listener address.
+func (c *Cell) HTTPURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort) }
+
+// cellOf returns the cell id of a stack of the deployment: the cell of a
+// cell stack, and the default cell for the one stack of a single-stack app.
+func cellOf(sharedStack, stackName string) string {
+	if c, ok := contract.CellFromStackName(sharedStack, stackName); ok {
+		return c
+	}
+	return contract.DefaultCell
+}
+
+// tenantsOf lists the tenants a cell's model serves: the TENANT_ID of every
+// function a target group targets, sorted.
+func tenantsOf(m *localalb.Model) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range targetFunctions(m) {
+		t := firstNonEmpty(m.Functions[id].Env["TENANT_ID"], id)
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// lessCell orders cell ids: numeric ids numerically first, then the others
+// lexically.
+func lessCell(a, b string) bool {
+	na, errA := strconv.Atoi(a)
+	nb, errB := strconv.Atoi(b)
+	switch {
+	case errA == nil && errB == nil:
+		return na < nb
+	case errA == nil:
+		return true
+	case errB == nil:
+		return false
+	}
+	return a < b
+}
+
+// placeCells sorts the cells and gives cell i the ports httpsPort+i and
+// httpPort+i.
+func placeCells(cells []*Cell, httpsPort, httpPort int) {
+	sort.SliceStable(cells, func(i, j int) bool { return lessCell(cells[i].ID, cells[j].ID) })
+	for i, c := range cells {
+		c.HTTPSPort, c.HTTPPort = httpsPort+i, httpPort+i
+	}
+}
+
+// portUse is one local port local mode will listen on, with the flag (and
+// cell) that chose it, for messages.
+type portUse struct {
+	port int
+	what string // e.g. "--https-port + 1 (cell 2)"
+}
+
+// cellPorts lists every port local mode will listen on.
+func cellPorts(cells []*Cell, cognitoPort int) []portUse {
+	uses := []portUse{{cognitoPort, "--cognito-port"}}
+	for i, c := range cells {
+		name := func(flag string) string {
+			if i == 0 {
+				return fmt.Sprintf("%s (cell %s)", flag, c.ID)
+			}
+			return fmt.Sprintf("%s + %d (cell %s)", flag, i, c.ID)
+		}
+		uses = append(uses, portUse{c.HTTPSPort, name("--https-port")}, portUse{c.HTTPPort, name("--http-port")})
+	}
+	return uses
+}
+
+// checkPorts fails, before anything is started, when a port is out of range,
+// chosen twice (cell port ranges overlapping each other or --cognito-port) or
+// busy, naming the flag and the cell.
+func checkPorts(uses []portUse) error {
+	seen := map[int]string{}
+	for _, u := range uses {
+		if u.port < 1 || u.port > 65535 {
+			return fmt.Errorf("%s: port %d is not between 1 and 65535", u.what, u.port)
+		}
+		if other, dup := seen[u.port]; dup {
+			return fmt.Errorf("port %d is chosen twice, by %s and by %s: move one range with its flag", u.port, other, u.what)
+		}
+		seen[u.port] = u.what
+	}
+	for _, u := range uses {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(u.port)))
+		if err != nil {
+			return fmt.Errorf("port %d (%s) is busy on 127.0.0.1: stop what uses it or choose another port with the flag: %w", u.port, u.what, err)
+		}
+		l.Close()
+	}
+	return nil
+}
+
+// sampleTenants picks the tenants that get a demo user: all of them when n
+// is 0 or covers them all, else a deterministic sample of n tenants (at
+// least one per cell, so every cell is represented) taken round-robin over
+// the cells in cell order.
+func sampleTenants(cells []*Cell, n int) []string {
+	total := 0
+	for _, c := range cells {
+		total += len(c.Tenants)
+	}
+	if n <= 0 || n >= total {
+		n = total
+	}
+	n = min(max(n, len(cells)), total)
+	var out []string
+	for round := 0; len(out) < n; round++ {
+		for _, c := range cells {
+			if round < len(c.Tenants) && len(out) < n {
+				out = append(out, c.Tenants[round])
+			}
+		}
+	}
+	return out
+}
+
+// abbreviate joins the first few items and counts the rest.
+func abbreviate(items []string, few int) string {
+	if len(items) <= few+1 {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(items[:few], ", "), len(items)-few)
+}
+
+// allTenants lists the tenants of every cell, in cell order.
+func allTenants(cells []*Cell) []string {
+	var out []string
+	for _, c := range cells {
+		out = append(out, c.Tenants...)
+	}
+	return out
+}
+
+// stackTemplate is one synthesized stack with ALB resources.
+type stackTemplate struct {
+	StackName string
+	JSON      []byte
+}
+
+// loadCells loads one cell per stack template. Today's single-stack app is
+// one cell: its stack is not named like a cell stack, so it is the default
+// cell.
+func loadCells(stacks []stackTemplate, sharedStack string, r localalb.Resolver) ([]*Cell, error) {
+	cells := make([]*Cell, 0, len(stacks))
+	seen := map[string]string{}
+	for _, s := range stacks {
+		id := cellOf(sharedStack, s.StackName)
+		if other, dup := seen[id]; dup {
+			return nil, fmt.Errorf("stacks %s and %s are both cell %s", other, s.StackName, id)
+		}
+		seen[id] = s.StackName
+		m, err := loadModel(s, r)
+		if err != nil {
+			return nil, err
+		}
+		cells = append(cells, &Cell{ID: id, StackName: s.StackName, Model: m, Tenants: tenantsOf(m)})
+	}
+	if len(cells) == 0 {
+		return nil, errors.New("the app has no stack with a load balancer")
+	}
+	return cells, nil
+}
+
+// reloadModels loads each cell's model again with r (same stacks, same
+// order as loadCells was given).
+func reloadModels(cells []*Cell, stacks []stackTemplate, r localalb.Resolver) error {
+	byStack := map[string]*Cell{}
+	for _, c := range cells {
+		byStack[c.StackName] = c
+	}
+	for _, s := range stacks {
+		m, err := loadModel(s, r)
+		if err != nil {
+			return err
+		}
+		byStack[s.StackName].Model = m
+	}
+	return nil
+}
+
+func loadModel(s stackTemplate, r localalb.Resolver) (*localalb.Model, error) {
+	r.StackName = s.StackName
+	m, err := localalb.LoadTemplate(s.JSON, r)
+	if err != nil {
+		return nil, fmt.Errorf("load the listeners and rules of stack %s: %w", s.StackName, err)
+	}
+	return m, nil
+}
+
+// targetFunctions lists the Lambda functions that some target group targets,
+// in a stable order. Other functions in the template (custom-resource
+// providers) are CloudFormation's business, not the ALB's.
+func targetFunctions(m *localalb.Model) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, tg := range m.TargetGroups {
+		if fn := tg.Function; fn != nil && !seen[fn.LogicalID] {
+			seen[fn.LogicalID] = true
+			ids = append(ids, fn.LogicalID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
