@@ -57,6 +57,9 @@ type KeySet struct {
 	opts    KeySetOptions
 	entries sync.Map // URL -> *jwksEntry
 	fetches atomic.Int64
+	// waitHook, when set (tests), runs when a request starts waiting for
+	// another request's fetch.
+	waitHook func()
 }
 
 // jwksEntry is the cache state of one JWKS URL.
@@ -139,6 +142,9 @@ func (ks *KeySet) key(ctx context.Context, e *jwksEntry, jwksURL, kid string) (*
 		if e.inflight != nil {
 			wait := e.inflight
 			e.mu.Unlock()
+			if ks.waitHook != nil {
+				ks.waitHook()
+			}
 			select {
 			case <-wait:
 			case <-ctx.Done():

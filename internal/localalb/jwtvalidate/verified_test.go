@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -267,7 +268,7 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 		defer wg.Done()
 		for range 5 {
 			clk.Advance(DefaultTTL)
-			time.Sleep(2 * time.Millisecond)
+			runtime.Gosched()
 		}
 	}()
 	wg.Wait()
