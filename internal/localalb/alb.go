@@ -62,6 +62,7 @@ type ALB struct {
 	opts       Options
 	log        *slog.Logger
 	keys       *jwtvalidate.KeySet
+	jwksClient *http.Client
 	validators map[*Action]*jwtvalidate.Validator
 	invokers   map[*Function]Invoker
 	listeners  []*listenerServer
@@ -106,8 +107,10 @@ func New(m *Model, o Options) (*ALB, error) {
 	}
 	client := o.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}
+		client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: jwksIdleConnTimeout}}
 	}
+	a.jwksClient = client
 	a.keys = jwtvalidate.NewKeySet(client, o.KeySetOptions)
 	var errs []error
 	for _, lis := range m.Listeners {
@@ -246,7 +249,9 @@ func (ls *listenerServer) serve(ln net.Listener) {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       idle,
 		MaxHeaderBytes:    64 << 10, // "whole request header 64K" (QUOTA-UG)
-		ErrorLog:          slog.NewLogLogger(ls.alb.log.Handler(), slog.LevelDebug),
+		// OPTIONS * reaches the ALB's own logic (assumption ALB-A19).
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     slog.NewLogLogger(ls.alb.log.Handler(), slog.LevelDebug),
 	}
 	ls.mu.Lock()
 	ls.bound = ln.Addr().String()
@@ -314,8 +319,12 @@ func (a *ALB) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
+	a.jwksClient.CloseIdleConnections() // no socket outlives the ALB
 	return errors.Join(errs...)
 }
+
+// jwksIdleConnTimeout closes a kept-alive JWKS connection nobody reuses.
+const jwksIdleConnTimeout = 90 * time.Second
 
 // localPort translates a template listener port to the port the matching
 // local listener is bound to (translation T5, used by redirects).
@@ -350,7 +359,12 @@ type logEntry struct {
 func (ls *listenerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	e := &logEntry{rule: "-", jwt: "none"}
-	ls.handle(w, r, e)
+	if reason := oversizeRequest(r); reason != "" {
+		e.errorReason = reason
+		ls.albError(w, e, http.StatusBadRequest)
+	} else {
+		ls.handle(w, r, e)
+	}
 	ls.alb.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("listener", ls.lis.LogicalID),
 		slog.Int("port", ls.lis.Port),
@@ -367,6 +381,32 @@ func (ls *listenerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("error_reason", e.errorReason),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 	)
+}
+
+// HTTP limits of the ALB (QUOTA-UG): "request line 16K, single header 16K";
+// above them the ALB answers 400 (load-balancer-troubleshooting.html).
+const (
+	maxRequestLine  = 16 << 10
+	maxSingleHeader = 16 << 10
+)
+
+// oversizeRequest returns the error reason of a request whose request line
+// or one of whose header fields (name: value) exceeds the ALB's limits.
+func oversizeRequest(r *http.Request) string {
+	if len(r.Method)+1+len(r.RequestURI)+1+len(r.Proto) > maxRequestLine {
+		return "RequestLineTooLong"
+	}
+	if len("Host")+2+len(r.Host) > maxSingleHeader {
+		return "HeaderTooLong"
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			if len(name)+2+len(v) > maxSingleHeader {
+				return "HeaderTooLong"
+			}
+		}
+	}
+	return ""
 }
 
 // requestTarget splits r.RequestURI into the raw path and raw query.
@@ -388,6 +428,9 @@ func requestTarget(r *http.Request) (string, string, error) {
 		default:
 			raw = rest[j:]
 		}
+	}
+	if strings.IndexByte(raw, '#') >= 0 {
+		return "", "", errBadTarget // a fragment is not part of a request target (RFC 9112 §3.2)
 	}
 	path, query, _ := strings.Cut(raw, "?")
 	if !validQuery(query) {
@@ -518,9 +561,7 @@ func (ls *listenerServer) serverHeader(w http.ResponseWriter) {
 // jwt-validation).
 func (ls *listenerServer) albError(w http.ResponseWriter, e *logEntry, status int) {
 	e.status = status
-	text := strconv.Itoa(status) + " " + http.StatusText(status)
-	body := "<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
-		"</h1></center>\r\n</body>\r\n</html>\r\n"
+	body := errorPage(status)
 	ls.serverHeader(w)
 	w.Header().Set("Content-Type", "text/html")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -529,6 +570,39 @@ func (ls *listenerServer) albError(w http.ResponseWriter, e *logEntry, status in
 	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
+}
+
+// nginxReasons are the reason phrases of nginx's generated pages, which the
+// ALB's generated pages use (a live ALB answered a rejected token with
+// "401 Authorization Required", docs/alb-behaviour.md §1.8).
+var nginxReasons = map[int]string{
+	301: "Moved Permanently",
+	302: "Found",
+	400: "Bad Request",
+	401: "Authorization Required",
+	403: "Forbidden",
+	404: "Not Found",
+	405: "Not Allowed",
+	408: "Request Time-out",
+	413: "Request Entity Too Large",
+	414: "Request-URI Too Large",
+	500: "Internal Server Error",
+	501: "Not Implemented",
+	502: "Bad Gateway",
+	503: "Service Temporarily Unavailable",
+	504: "Gateway Time-out",
+}
+
+// errorPage is the HTML page the ALB generates for status (nginx's template
+// and reason phrase; Go's phrase for a status nginx has none for).
+func errorPage(status int) string {
+	reason, ok := nginxReasons[status]
+	if !ok {
+		reason = http.StatusText(status)
+	}
+	text := strconv.Itoa(status) + " " + reason
+	return "<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
+		"</h1></center>\r\n</body>\r\n</html>\r\n"
 }
 
 func (ls *listenerServer) fixedResponse(w http.ResponseWriter, e *logEntry, fr *FixedResponse) {
@@ -594,9 +668,7 @@ func (ls *listenerServer) redirect(w http.ResponseWriter, r *http.Request, e *lo
 	}
 	e.status = rd.StatusCode
 	ls.serverHeader(w)
-	text := strconv.Itoa(rd.StatusCode) + " " + http.StatusText(rd.StatusCode)
-	body := "<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
-		"</h1></center>\r\n</body>\r\n</html>\r\n"
+	body := errorPage(rd.StatusCode)
 	w.Header().Set("Location", loc)
 	w.Header().Set("Content-Type", "text/html")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
