@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -680,21 +679,7 @@ func (ls *listenerServer) redirect(w http.ResponseWriter, r *http.Request, e *lo
 func newTraceID(now time.Time) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	out := make([]byte, 0, 7+16+1+24)
-	out = append(out, "Root=1-"...)
-	secs := strconv.FormatInt(now.Unix(), 16) // as %08x: the sign counts towards the width
-	pad := 8 - len(secs)
-	if secs[0] == '-' {
-		out = append(out, '-')
-		secs = secs[1:]
-	}
-	for range pad {
-		out = append(out, '0')
-	}
-	out = append(out, secs...)
-	out = append(out, '-')
-	out = hex.AppendEncode(out, b[:])
-	return string(out)
+	return fmt.Sprintf("Root=1-%08x-%x", now.Unix(), b)
 }
 
 // forwardHeaders builds the event headers (lower-case, arrival order per
