@@ -24,7 +24,8 @@ func newTraceID(now time.Time) string {
 // forwardHeaders builds the event headers (lower-case, arrival order per
 // name): the client's headers, host, then the X-Forwarded-* and trace
 // headers the ALB adds (LAMBDA-UG, x-forwarded-headers.html).
-func (ls *listenerServer) forwardHeaders(r *http.Request, header http.Header, hostHeader string) []headerField {
+func (ls *listenerServer) forwardHeaders(x *exchange) []headerField {
+	r, header := x.r, x.header
 	lb := ls.lis.LoadBalancer
 	xffMode := "append"
 	clientPort := false
@@ -33,7 +34,7 @@ func (ls *listenerServer) forwardHeaders(r *http.Request, header http.Header, ho
 		xffMode, clientPort, tlsHeaders = lb.XFFMode, lb.XFFClientPort, lb.TLSHeaders
 	}
 	fields := make([]headerField, 0, len(header)+6)
-	fields = append(fields, headerField{"host", hostHeader})
+	fields = append(fields, headerField{"host", x.host})
 	var xff []string
 	trace := ""
 	for name, values := range header {
@@ -114,24 +115,24 @@ func tlsVersionName(v uint16) string {
 	}
 }
 
-func (ls *listenerServer) forward(w http.ResponseWriter, r *http.Request, e *logEntry, tg *TargetGroup,
-	header http.Header, hostHeader, path, query string) {
+func (ls *listenerServer) forward(x *exchange, tg *TargetGroup) {
+	w, r, e := x.w, x.r, &x.log
 	e.targetGroup = tg.LogicalID
 	fn := tg.Function
 	if fn == nil {
 		e.errorReason = "NoRegisteredTargets"
-		ls.albError(w, e, http.StatusServiceUnavailable)
+		ls.albError(x, http.StatusServiceUnavailable)
 		return
 	}
 	e.function = fn.LogicalID
 	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		e.errorReason = "WebSocketToLambda"
-		ls.albError(w, e, http.StatusBadRequest)
+		ls.albError(x, http.StatusBadRequest)
 		return
 	}
 	if r.ContentLength > maxLambdaRequestBody {
 		e.errorReason = "LambdaRequestTooLarge"
-		ls.albError(w, e, http.StatusRequestEntityTooLarge)
+		ls.albError(x, http.StatusRequestEntityTooLarge)
 		return
 	}
 	var body []byte
@@ -141,18 +142,18 @@ func (ls *listenerServer) forward(w http.ResponseWriter, r *http.Request, e *log
 	}
 	if err != nil {
 		e.errorReason = "ClientReadError"
-		ls.albError(w, e, http.StatusBadRequest)
+		ls.albError(x, http.StatusBadRequest)
 		return
 	}
 	if len(body) > maxLambdaRequestBody {
 		e.errorReason = "LambdaRequestTooLarge"
-		ls.albError(w, e, http.StatusRequestEntityTooLarge)
+		ls.albError(x, http.StatusRequestEntityTooLarge)
 		return
 	}
-	payload, err := buildEvent(tg, r.Method, path, query, ls.forwardHeaders(r, header, hostHeader), body, header.Get("Content-Type"))
+	payload, err := buildEvent(tg, r.Method, x.path, x.query, ls.forwardHeaders(x), body, x.header.Get("Content-Type"))
 	if err != nil {
 		e.errorReason = "EventEncoding"
-		ls.albError(w, e, http.StatusInternalServerError)
+		ls.albError(x, http.StatusInternalServerError)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), fn.Timeout+ls.alb.opts.InvokeGrace)
@@ -163,7 +164,7 @@ func (ls *listenerServer) forward(w http.ResponseWriter, r *http.Request, e *log
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			e.errorReason = reasonLambdaTimeout
 		}
-		ls.albError(w, e, http.StatusBadGateway)
+		ls.albError(x, http.StatusBadGateway)
 		return
 	}
 	res, err := parseLambdaResponse(out, tg.MultiValueHeaders)
@@ -172,7 +173,7 @@ func (ls *listenerServer) forward(w http.ResponseWriter, r *http.Request, e *log
 		if errors.As(err, &te) {
 			e.errorReason = te.reason
 		}
-		ls.albError(w, e, http.StatusBadGateway)
+		ls.albError(x, http.StatusBadGateway)
 		return
 	}
 	e.status = res.status

@@ -14,15 +14,32 @@ type logEntry struct {
 	priority, status                                                          int
 }
 
+// exchange is one request on its way through a listener, carried through
+// every stage (rules, jwt-validation, transforms, the routing action): the
+// client's request and response writer, the headers the ALB reads, the
+// Host, path and query the target gets (after the transforms) and the
+// fields of the request's log line.
+type exchange struct {
+	w http.ResponseWriter
+	r *http.Request
+	// header is r.Header after drop_invalid_header_fields (assumption ALB-A8).
+	header http.Header
+	// host, path and query are what the target sees: the Host header, the
+	// normalized path and the raw query, rewritten by the rule's transforms.
+	host, path, query string
+	log               logEntry
+}
+
 func (ls *listenerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	e := &logEntry{rule: "-", jwt: "none"}
+	x := &exchange{w: w, r: r, header: r.Header, host: r.Host, log: logEntry{rule: "-", jwt: "none"}}
 	if reason := oversizeRequest(r); reason != "" {
-		e.errorReason = reason
-		ls.albError(w, e, http.StatusBadRequest)
+		x.log.errorReason = reason
+		ls.albError(x, http.StatusBadRequest)
 	} else {
-		ls.handle(w, r, e)
+		ls.handle(x)
 	}
+	e := &x.log
 	ls.alb.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("listener", ls.lis.LogicalID),
 		slog.Int("port", ls.lis.Port),
@@ -97,96 +114,112 @@ func requestTarget(r *http.Request) (string, string, error) {
 	return path, query, nil
 }
 
-func (ls *listenerServer) handle(w http.ResponseWriter, r *http.Request, e *logEntry) {
-	a := ls.alb
+func (ls *listenerServer) handle(x *exchange) {
 	lis := ls.lis
-	rawPath, rawQuery, err := requestTarget(r)
+	rawPath, rawQuery, err := requestTarget(x.r)
 	if err == nil {
-		e.path, err = normalizePath(rawPath)
+		x.path, err = normalizePath(rawPath)
 	}
 	if err != nil {
-		e.errorReason = "InvalidRequestTarget"
-		ls.albError(w, e, http.StatusBadRequest)
+		x.log.errorReason = "InvalidRequestTarget"
+		ls.albError(x, http.StatusBadRequest)
 		return
 	}
-	header := r.Header
+	x.log.path, x.query = x.path, rawQuery
 	if lb := lis.LoadBalancer; lb != nil && lb.DropInvalidHeaderFields {
-		header = dropInvalidHeaders(header)
+		x.header = dropInvalidHeaders(x.header)
 	}
-	host, _ := splitHostPort(r.Host)
-	req := &request{
-		method:   r.Method,
-		path:     e.path,
-		rawQuery: rawQuery,
-		query:    parseQuery(rawQuery),
-		host:     host,
-		header:   header,
-	}
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		req.sourceIP = ap.Addr().Unmap()
-	}
-	var rule *Rule
-	for _, ru := range lis.Rules {
-		if ru.matches(req) {
-			rule = ru
-			break
-		}
-	}
+	rule := ls.match(x)
 	actions := lis.DefaultActions
 	if rule != nil {
 		actions = rule.Actions
-		e.rule, e.priority = rule.LogicalID, rule.Priority
+		x.log.rule, x.log.priority = rule.LogicalID, rule.Priority
 	} else {
-		e.rule = "default"
+		x.log.rule = "default"
 	}
 	for _, act := range actions {
-		switch act.Type {
-		case ActionJWTValidation:
-			v := a.validators[act].Check(r.Context(), header)
-			if v.Status != 0 {
-				e.jwt, e.jwtReason = "reject", v.Reason
-				if v.Status >= 500 {
-					e.jwt = "error"
-				}
-				ls.albError(w, e, v.Status)
+		if act.Type == ActionJWTValidation {
+			if !ls.validateJWT(x, act) {
 				return
 			}
-			e.jwt = "pass"
 			continue
 		}
-		// The routing action: transforms first (assumption A4).
-		hostHeader := r.Host
-		path := e.path
-		query := rawQuery
-		if rule != nil {
-			for _, t := range rule.Transforms {
-				var err error
-				switch t.Type {
-				case TransformURLRewrite:
-					path, query, _, err = rewriteURL(t, path, query)
-				case TransformHostHeaderRewrite:
-					hostHeader, _, err = rewriteHost(t, hostHeader)
-				}
-				if err != nil {
-					e.errorReason = "TransformFailed"
-					ls.albError(w, e, http.StatusInternalServerError)
-					return
-				}
-			}
+		// The routing action: transforms first (assumption ALB-A4).
+		if rule != nil && !ls.transform(x, rule) {
+			return
 		}
-		e.rewritten = path
+		x.log.rewritten = x.path
 		switch act.Type {
 		case ActionFixedResponse:
-			ls.fixedResponse(w, e, act.FixedResponse)
+			ls.fixedResponse(x, act.FixedResponse)
 		case ActionRedirect:
-			ls.redirect(w, r, e, act.Redirect, hostHeader, path, query)
+			ls.redirect(x, act.Redirect)
 		case ActionForward:
-			ls.forward(w, r, e, act.TargetGroup, header, hostHeader, path, query)
+			ls.forward(x, act.TargetGroup)
 		}
 		return
 	}
 	// Unreachable for a loaded model (a routing action is always last).
-	ls.albError(w, e, http.StatusInternalServerError)
+	ls.albError(x, http.StatusInternalServerError)
+}
+
+// match returns the first rule by priority whose conditions match the
+// normalized original request, nil for the default actions.
+func (ls *listenerServer) match(x *exchange) *Rule {
+	host, _ := splitHostPort(x.r.Host)
+	req := &request{
+		method:   x.r.Method,
+		path:     x.path,
+		rawQuery: x.query,
+		query:    parseQuery(x.query),
+		host:     host,
+		header:   x.header,
+	}
+	if ap, err := netip.ParseAddrPort(x.r.RemoteAddr); err == nil {
+		req.sourceIP = ap.Addr().Unmap()
+	}
+	for _, ru := range ls.lis.Rules {
+		if ru.matches(req) {
+			return ru
+		}
+	}
+	return nil
+}
+
+// validateJWT runs a jwt-validation action; on a rejection it answers and
+// returns false.
+func (ls *listenerServer) validateJWT(x *exchange, act *Action) bool {
+	v := ls.alb.validators[act].Check(x.r.Context(), x.header)
+	if v.Status == 0 {
+		x.log.jwt = "pass"
+		return true
+	}
+	x.log.jwt, x.log.jwtReason = "reject", v.Reason
+	if v.Status >= 500 {
+		x.log.jwt = "error"
+	}
+	ls.albError(x, v.Status)
+	return false
+}
+
+// transform applies the rule's transforms to the exchange's host, path and
+// query; on a failure it answers 500 and returns false.
+func (ls *listenerServer) transform(x *exchange, rule *Rule) bool {
+	for _, t := range rule.Transforms {
+		var err error
+		switch t.Type {
+		case TransformURLRewrite:
+			x.path, x.query, _, err = rewriteURL(t, x.path, x.query)
+		case TransformHostHeaderRewrite:
+			x.host, _, err = rewriteHost(t, x.host)
+		}
+		if err != nil {
+			x.log.errorReason = "TransformFailed"
+			ls.albError(x, http.StatusInternalServerError)
+			return false
+		}
+	}
+	return true
 }
 
 func dropInvalidHeaders(h http.Header) http.Header {

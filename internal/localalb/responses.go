@@ -16,8 +16,9 @@ func (ls *listenerServer) serverHeader(w http.ResponseWriter) {
 
 // albError writes an ALB-generated error page (assumption A3 for 401/500 of
 // jwt-validation).
-func (ls *listenerServer) albError(w http.ResponseWriter, e *logEntry, status int) {
-	e.status = status
+func (ls *listenerServer) albError(x *exchange, status int) {
+	w := x.w
+	x.log.status = status
 	body := errorPage(status)
 	ls.serverHeader(w)
 	w.Header().Set("Content-Type", "text/html")
@@ -62,8 +63,9 @@ func errorPage(status int) string {
 		"</h1></center>\r\n</body>\r\n</html>\r\n"
 }
 
-func (ls *listenerServer) fixedResponse(w http.ResponseWriter, e *logEntry, fr *FixedResponse) {
-	e.status = fr.StatusCode
+func (ls *listenerServer) fixedResponse(x *exchange, fr *FixedResponse) {
+	w := x.w
+	x.log.status = fr.StatusCode
 	ls.serverHeader(w)
 	if fr.ContentType != "" {
 		w.Header().Set("Content-Type", fr.ContentType)
@@ -81,9 +83,10 @@ func (ls *listenerServer) fixedResponse(w http.ResponseWriter, e *logEntry, fr *
 // '/'), #{query} (raw query without '?'). The resulting port is then
 // translated to the bound local port of the template listener with that port
 // (translation T5) and omitted when it is the scheme's default.
-func (ls *listenerServer) redirectLocation(rd *Redirect, hostHeader, path, query string) (string, error) {
-	host, _ := splitHostPort(hostHeader)
-	pathNoSlash := strings.TrimPrefix(path, "/")
+func (ls *listenerServer) redirectLocation(x *exchange, rd *Redirect) (string, error) {
+	host, _ := splitHostPort(x.host)
+	pathNoSlash := strings.TrimPrefix(x.path, "/")
+	query := x.query
 	listenerPort := strconv.Itoa(ls.lis.Port)
 	sub := func(v, def string) string {
 		if v == "" {
@@ -116,14 +119,15 @@ func (ls *listenerServer) redirectLocation(rd *Redirect, hostHeader, path, query
 	return loc, nil
 }
 
-func (ls *listenerServer) redirect(w http.ResponseWriter, r *http.Request, e *logEntry, rd *Redirect, hostHeader, path, query string) {
-	loc, err := ls.redirectLocation(rd, hostHeader, path, query)
+func (ls *listenerServer) redirect(x *exchange, rd *Redirect) {
+	loc, err := ls.redirectLocation(x, rd)
 	if err != nil {
-		e.errorReason = "RedirectFailed"
-		ls.albError(w, e, http.StatusInternalServerError)
+		x.log.errorReason = "RedirectFailed"
+		ls.albError(x, http.StatusInternalServerError)
 		return
 	}
-	e.status = rd.StatusCode
+	w := x.w
+	x.log.status = rd.StatusCode
 	ls.serverHeader(w)
 	body := errorPage(rd.StatusCode)
 	w.Header().Set("Location", loc)
