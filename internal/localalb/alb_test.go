@@ -195,12 +195,12 @@ func TestRedirect(t *testing.T) {
 		wantStatus   int
 		wantLocation string
 	}{
-		// T5: the template port 443 becomes the local port of the 443 listener.
+		// ALB-T5: the template port 443 becomes the local port of the 443 listener.
 		{80, "/x/y?q=1", "app.example.com", 301, "https://app.example.com:18443/x/y?q=1"},
 		{80, "/", "app.example.com:8080", 301, "https://app.example.com:18443/"},
 		{443, "/old/a/b?k=v", "app.example.com", 302, "https://www.app.example.com:18443/new/old/a/b?k=v&v=1"},
 		{443, "/port", "h.example.com", 301, "https://h.example.com:8080/port"},
-		// A4: placeholders see the rewritten path.
+		// ALB-A4: placeholders see the rewritten path.
 		{443, "/t/inner?z=1", "h.example.com", 302, "https://other.example.com:18443/inner?z=1"},
 	}
 	for _, tt := range tests {
@@ -233,7 +233,7 @@ func TestTransformsThroughALB(t *testing.T) {
 	if resp := env.do(t, 443, "GET", "/fail/x", nil, ""); resp.StatusCode != 500 {
 		t.Errorf("failed transform: status %d, want 500", resp.StatusCode)
 	}
-	// 401 is decided before the transform runs (A4).
+	// 401 is decided before the transform runs (ALB-A4).
 	if resp := env.do(t, 443, "GET", "/jwtfail/x", nil, ""); resp.StatusCode != 401 {
 		t.Errorf("jwt before transform: status %d, want 401", resp.StatusCode)
 	}

@@ -215,7 +215,7 @@ func TestEndToEndWithRIE(t *testing.T) {
 		})
 	}
 
-	// HTTP → HTTPS redirect lands on the local HTTPS port (T5).
+	// HTTP → HTTPS redirect lands on the local HTTPS port (ALB-T5).
 	resp, _ = s.get(t, s.alb.URL(80)+"/tenant-A/x?y=1", "")
 	if want := "https://127.0.0.1:" + portOf(s.alb.Addr(443)) + "/tenant-A/x?y=1"; resp.StatusCode != 301 || resp.Header.Get("Location") != want {
 		t.Errorf("redirect %d %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), want)

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Lambda target limits (LAMBDA-UG). "1 MB" is taken as 1 MiB (assumption A9).
+// Lambda target limits (LAMBDA-UG). "1 MB" is taken as 1 MiB (assumption ALB-A9).
 const (
 	maxLambdaRequestBody = 1 << 20
 	maxLambdaResponse    = 1 << 20
@@ -33,7 +33,7 @@ type lambdaEvent struct {
 
 // isTextContentType: text/*, application/json, application/javascript and
 // application/xml bodies are sent as is; everything else is base64 (LAMBDA-UG).
-// A missing Content-Type is treated as binary (assumption A9).
+// A missing Content-Type is treated as binary (assumption ALB-A9).
 func isTextContentType(ct string) bool {
 	if ct == "" {
 		return false
@@ -246,7 +246,7 @@ func validHeaderValue(v string) bool {
 // validALBHeaderName is the stricter rule of drop_invalid_header_fields:
 // "Elastic Load Balancing requires that message header names conform to the
 // regular expression [-A-Za-z0-9]+" (ALB attributes documentation). So a
-// name with '_' is dropped when the attribute is enabled (assumption A8).
+// name with '_' is dropped when the attribute is enabled (assumption ALB-A8).
 func validALBHeaderName(name string) bool {
 	if name == "" {
 		return false

@@ -28,7 +28,7 @@ func (l *loader) loadLoadBalancer(id string) {
 	if t, ok := o.str("Type", false); ok && t != "application" {
 		o.errf("Type", "%q: only application load balancers are emulated", t)
 	}
-	// Networking and naming: meaningful on AWS, no local effect (assumption A13).
+	// Networking and naming: meaningful on AWS, no local effect (assumption ALB-A13).
 	o.accept("Name", "Scheme", "Subnets", "SubnetMappings", "SecurityGroups", "IpAddressType", "Tags",
 		"MinimumLoadBalancerCapacity", "EnablePrefixForIpv6SourceNat", "Ipv4IpamPoolId",
 		"EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", "EnableCapacityReservationProvisionStabilize")

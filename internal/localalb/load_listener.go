@@ -7,7 +7,7 @@ import (
 
 // minTLSVersion maps an ELB security policy name to its minimum TLS version
 // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
-// Cipher suites are not emulated (assumption A11).
+// Cipher suites are not emulated (assumption ALB-A11).
 func minTLSVersion(policy string) (uint16, bool) {
 	prefixes := []struct {
 		prefix string
@@ -34,7 +34,7 @@ func minTLSVersion(policy string) (uint16, bool) {
 	return 0, false
 }
 
-// defaultSSLPolicy is assumed when an HTTPS listener has no SslPolicy (assumption A11).
+// defaultSSLPolicy is assumed when an HTTPS listener has no SslPolicy (assumption ALB-A11).
 const defaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 func (l *loader) loadListener(id string) {
@@ -74,7 +74,7 @@ func (l *loader) loadListener(id string) {
 			o.errf("SslPolicy", "%q is not a known ELB security policy", policy)
 		}
 		lis.SslPolicy, lis.MinTLSVersion = policy, v
-		// The certificates are replaced by the local certificate (translation T4).
+		// The certificates are replaced by the local certificate (translation ALB-T4).
 		if len(certs) == 0 {
 			o.errf("Certificates", "an HTTPS listener needs a certificate")
 		}

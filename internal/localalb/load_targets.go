@@ -72,7 +72,7 @@ func (l *loader) loadTargetGroup(id string) {
 			o.errf(k, "not valid for a lambda target group")
 		}
 	}
-	// Health checks are not emulated (off by default for Lambda, LAMBDA-UG; assumption A13).
+	// Health checks are not emulated (off by default for Lambda, LAMBDA-UG; assumption ALB-A13).
 	o.accept("Name", "Tags", "HealthCheckEnabled", "HealthCheckIntervalSeconds", "HealthCheckPath",
 		"HealthCheckPort", "HealthCheckProtocol", "HealthCheckTimeoutSeconds", "HealthyThresholdCount",
 		"UnhealthyThresholdCount", "Matcher")

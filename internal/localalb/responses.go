@@ -14,7 +14,7 @@ func (ls *listenerServer) serverHeader(w http.ResponseWriter) {
 	}
 }
 
-// albError writes an ALB-generated error page (assumption A3 for 401/500 of
+// albError writes an ALB-generated error page (assumption ALB-A3 for 401/500 of
 // jwt-validation).
 func (ls *listenerServer) albError(x *exchange, status int) {
 	w := x.w
@@ -82,7 +82,7 @@ func (ls *listenerServer) fixedResponse(x *exchange, fr *FixedResponse) {
 // #{port} (the TEMPLATE listener port), #{path} (path without its leading
 // '/'), #{query} (raw query without '?'). The resulting port is then
 // translated to the bound local port of the template listener with that port
-// (translation T5) and omitted when it is the scheme's default.
+// (translation ALB-T5) and omitted when it is the scheme's default.
 func (ls *listenerServer) redirectLocation(x *exchange, rd *Redirect) (string, error) {
 	host, _ := splitHostPort(x.host)
 	pathNoSlash := strings.TrimPrefix(x.path, "/")

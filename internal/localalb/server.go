@@ -30,15 +30,15 @@ type PrefixRewrite struct{ From, To string }
 // Options configure the local ALB.
 type Options struct {
 	// ListenerAddrs maps a template listener port to a local address
-	// (127.0.0.1:8443; port 0 picks a free port). Translation T2.
+	// (127.0.0.1:8443; port 0 picks a free port). Translation ALB-T2.
 	ListenerAddrs map[int]string
 	// JWKSRewrites rewrite JwksEndpoint URLs to the local IdP, e.g.
 	// https://cognito-idp.us-east-1.amazonaws.com/ → http://127.0.0.1:9229/.
-	// The first matching prefix wins. Translation T3.
+	// The first matching prefix wins. Translation ALB-T3.
 	JWKSRewrites []PrefixRewrite
 	// Invokers maps a Lambda function logical id to its invoker.
 	Invokers map[string]Invoker
-	// TLSCertificate serves every HTTPS listener (translation T4).
+	// TLSCertificate serves every HTTPS listener (translation ALB-T4).
 	TLSCertificate *tls.Certificate
 	// Logger receives one line per request (default slog.Default()).
 	Logger *slog.Logger
@@ -324,7 +324,7 @@ func (a *ALB) Shutdown(ctx context.Context) error {
 const jwksIdleConnTimeout = 90 * time.Second
 
 // localPort translates a template listener port to the port the matching
-// local listener is bound to (translation T5, used by redirects).
+// local listener is bound to (translation ALB-T5, used by redirects).
 func (a *ALB) localPort(templatePort int) int {
 	ls := a.byPort[templatePort]
 	if ls == nil {

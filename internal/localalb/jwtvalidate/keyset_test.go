@@ -130,7 +130,7 @@ func TestKeySetTTLRefreshAndStaleOnFailure(t *testing.T) {
 		{"cold", 0, 200, true, 1},
 		{"warm before TTL", 59 * time.Minute, 200, true, 1},
 		{"TTL reached: refresh", time.Minute, 200, true, 2},
-		{"TTL reached again, IdP down: stale set used (A11)", time.Hour, 503, true, 3},
+		{"TTL reached again, IdP down: stale set used (JWT-A11)", time.Hour, 503, true, 3},
 		{"within retry interval: no fetch, stale set used", 500 * time.Millisecond, 503, true, 3},
 		{"after retry interval: fetch again, still stale", time.Second, 503, true, 4},
 		{"IdP back", time.Second, 200, true, 5},
@@ -281,9 +281,9 @@ func TestKeySetFetchFailures(t *testing.T) {
 		wantReason string
 	}{
 		{"exactly 150 KB", padTo(MaxJWKSBytes), 200, false, "", 0, ""},
-		{"150 KB + 1 byte (A12)", padTo(MaxJWKSBytes + 1), 200, false, "", 500, "jwks invalid: response larger than 153600 bytes"},
+		{"150 KB + 1 byte (JWT-A12)", padTo(MaxJWKSBytes + 1), 200, false, "", 500, "jwks invalid: response larger than 153600 bytes"},
 		{"exactly 10 keys", nKeys(10), 200, false, "", 0, ""},
-		{"11 keys (A12)", nKeys(11), 200, false, "", 500, "jwks invalid: 11 keys, maximum is 10"},
+		{"11 keys (JWT-A12)", nKeys(11), 200, false, "", 500, "jwks invalid: 11 keys, maximum is 10"},
 		{"11 keys, some unusable, still too many", append(nKeys(10)[:len(nKeys(10))-2], []byte(`,{"kty":"OKP","crv":"X25519","x":"AAAA"}]}`)...), 200, false, "", 500, "jwks invalid: 11 keys, maximum is 10"},
 		{"not JSON", []byte("<html>"), 200, false, "", 500, "jwks invalid: not a JWK set"},
 		{"keys not an array", []byte(`{"keys":{}}`), 200, false, "", 500, "jwks invalid: not a JWK set"},
@@ -292,7 +292,7 @@ func TestKeySetFetchFailures(t *testing.T) {
 		{"connection refused", nil, 200, false, refusedURL, 500, "jwks unavailable: dial tcp " + strings.TrimPrefix(strings.TrimSuffix(refusedURL, "/jwks.json"), "http://") + ": connect: connection refused"},
 		{"timeout", jwksJSON(t, good), 200, true, "", 500, "jwks unavailable: context deadline exceeded"},
 		{"empty set", []byte(`{"keys":[]}`), 200, false, "", 401, "unknown kid"},
-		{"single JWK instead of a set (A14)", singleJWK, 200, false, "", 0, ""},
+		{"single JWK instead of a set (JWT-A14)", singleJWK, 200, false, "", 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,7 +333,7 @@ func TestKeySetUsableKeys(t *testing.T) {
 		jwkEntry(t, &k.ec.PublicKey, map[string]any{"kid": "ec"}),
 		jwkEntry(t, k.primary, map[string]any{"kid": "private-jwk"}), // public part used
 		jwkEntry(t, &k.attacker.PublicKey, map[string]any{"kid": "dup"}),
-		jwkEntry(t, pub, map[string]any{"kid": "dup"}), // first usable entry wins (A10)
+		jwkEntry(t, pub, map[string]any{"kid": "dup"}), // first usable entry wins (JWT-A10)
 	}
 	body := jwksJSON(t, entries...)
 	var set struct{ Keys []json.RawMessage }

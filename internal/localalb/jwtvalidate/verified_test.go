@@ -13,7 +13,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 )
 
-// Implementation note N1: the verified-signature cache skips only the signature
+// Implementation note JWT-N1: the verified-signature cache skips only the signature
 // verification and the payload parsing of a token that verified before.
 
 func TestVerifiedCacheStillChecksTime(t *testing.T) {
