@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/invoke"
 )
 
 // newTraceID returns Root=1-<8 hex epoch seconds>-<24 hex random>.
@@ -118,6 +120,9 @@ func tlsVersionName(v uint16) string {
 func (ls *listenerServer) forward(x *exchange, tg *TargetGroup) {
 	w, r, e := x.w, x.r, &x.log
 	e.targetGroup = tg.LogicalID
+	if e.tenant == "" {
+		e.tenant = tg.Tenant
+	}
 	fn := tg.Function
 	if fn == nil {
 		e.errorReason = "NoRegisteredTargets"
@@ -158,7 +163,9 @@ func (ls *listenerServer) forward(x *exchange, tg *TargetGroup) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), fn.Timeout+ls.alb.opts.InvokeGrace)
 	defer cancel()
+	ctx, info := invoke.WithInfo(ctx)
 	out, err := ls.alb.invokers[fn].Invoke(ctx, payload)
+	e.coldStart = info.ColdStart
 	if err != nil {
 		e.errorReason = reasonLambdaInvokeError
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

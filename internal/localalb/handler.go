@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -12,6 +13,32 @@ import (
 type logEntry struct {
 	path, rule, jwt, jwtReason, rewritten, targetGroup, function, errorReason string
 	priority, status                                                          int
+	// tenant names the tenant the request went to (Rule.Tenant or
+	// TargetGroup.Tenant), "" when it went to none.
+	tenant string
+	// coldStart is how long the function's runtime took to start for this
+	// request (invoke.Info), zero when a warm runtime served it.
+	coldStart time.Duration
+}
+
+// message is the human-readable request line: the tenant and the rule by
+// tenant id and priority (the logical ids are in the attributes).
+func (e *logEntry) message(method string) string {
+	rule := e.rule
+	switch {
+	case e.rule == "default" || e.rule == "-":
+	case e.priority > 0:
+		rule = "prio-" + strconv.Itoa(e.priority)
+	}
+	tenant := e.tenant
+	if tenant == "" {
+		tenant = "-"
+	}
+	msg := method + " " + e.path + " " + strconv.Itoa(e.status) + " tenant=" + tenant + " rule=" + rule
+	if e.coldStart > 0 {
+		msg += " cold start " + e.coldStart.Round(time.Millisecond).String()
+	}
+	return msg
 }
 
 // exchange is one request on its way through a listener, carried through
@@ -40,8 +67,9 @@ func (ls *listenerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ls.handle(x)
 	}
 	e := &x.log
-	ls.alb.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	ls.alb.log.LogAttrs(r.Context(), slog.LevelInfo, e.message(r.Method),
 		slog.String("listener", ls.lis.LogicalID),
+		slog.String("tenant", e.tenant),
 		slog.Int("port", ls.lis.Port),
 		slog.String("method", r.Method),
 		slog.String("path", e.path),
@@ -54,6 +82,7 @@ func (ls *listenerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("function", e.function),
 		slog.Int("status", e.status),
 		slog.String("error_reason", e.errorReason),
+		slog.Float64("cold_start_ms", float64(e.coldStart.Microseconds())/1000),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 	)
 }
@@ -133,7 +162,7 @@ func (ls *listenerServer) handle(x *exchange) {
 	actions := lis.DefaultActions
 	if rule != nil {
 		actions = rule.Actions
-		x.log.rule, x.log.priority = rule.LogicalID, rule.Priority
+		x.log.rule, x.log.priority, x.log.tenant = rule.LogicalID, rule.Priority, rule.Tenant
 	} else {
 		x.log.rule = "default"
 	}

@@ -103,6 +103,7 @@ func LoadTemplate(templateJSON []byte, r Resolver) (*Model, error) {
 	if err := l.el.err(); err != nil {
 		return nil, err
 	}
+	m.nameTenants()
 	return m, nil
 }
 
