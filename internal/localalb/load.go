@@ -26,6 +26,16 @@ const (
 // and the field; all such errors are returned together (errors.Join of
 // *FieldError).
 func LoadTemplate(templateJSON []byte, r Resolver) (*Model, error) {
+	tpl, err := parseTemplate(templateJSON)
+	if err != nil {
+		return nil, err
+	}
+	rv := newResolver(r, tpl)
+	return loadModel(rv.r, []*unit{{rv: rv, tpl: tpl}})
+}
+
+// parseTemplate decodes a template (numbers kept as json.Number).
+func parseTemplate(templateJSON []byte) (*cfnTemplate, error) {
 	var tpl cfnTemplate
 	if err := decodeJSON(templateJSON, &tpl); err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
@@ -33,54 +43,76 @@ func LoadTemplate(templateJSON []byte, r Resolver) (*Model, error) {
 	if tpl.Transform != nil {
 		return nil, fmt.Errorf("template: Transform (macros) is not supported; pass the processed template")
 	}
-	rv := newResolver(r, &tpl)
+	return &tpl, nil
+}
+
+// unit is one template of a model: a stack's own template or one of its
+// nested stacks' templates, with the resolver that evaluates it.
+type unit struct {
+	rv  *resolver
+	tpl *cfnTemplate
+	// prefix qualifies the logical ids of a nested template in the model
+	// ("<NestedStackLogicalID>/"); "" for the stack's own template.
+	prefix string
+	// stack names the template in errors ("" for a lone template).
+	stack string
+	// resources are the logical ids of the created resources by type (sorted).
+	resources map[string][]string
+}
+
+// loadModel loads the ALB configuration of the units (one stack and its
+// nested stacks) into one Model. r is the stack's resolver configuration.
+func loadModel(r Resolver, units []*unit) (*Model, error) {
 	l := &loader{
-		rv:        rv,
-		tpl:       &tpl,
-		el:        &errorList{},
-		fnByARN:   map[string]*Function{},
-		lbByARN:   map[string]*LoadBalancer{},
-		tgByARN:   map[string]*TargetGroup{},
-		lisByARN:  map[string]*Listener{},
-		model:     &Model{Region: rv.r.Region, AccountID: rv.r.AccountID, Partition: rv.r.Partition, StackName: rv.r.StackName, LoadBalancers: map[string]*LoadBalancer{}, TargetGroups: map[string]*TargetGroup{}, Functions: map[string]*Function{}},
-		resources: map[string][]string{},
+		el:       &errorList{},
+		fnByARN:  map[string]*Function{},
+		lbByARN:  map[string]*LoadBalancer{},
+		tgByARN:  map[string]*TargetGroup{},
+		lisByARN: map[string]*Listener{},
+		model:    &Model{Region: r.Region, AccountID: r.AccountID, Partition: r.Partition, StackName: r.StackName, LoadBalancers: map[string]*LoadBalancer{}, TargetGroups: map[string]*TargetGroup{}, Functions: map[string]*Function{}},
 	}
-	ids := make([]string, 0, len(tpl.Resources))
-	for id := range tpl.Resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		res := tpl.Resources[id]
-		if res.Condition != "" {
-			ok, err := rv.condition(res.Condition)
-			if err != nil {
-				l.el.add(id, res.Type, "Condition", "%v", err)
-				continue
-			}
-			if !ok {
-				continue // not created
-			}
+	for _, u := range units {
+		l.use(u)
+		u.resources = map[string][]string{}
+		ids := make([]string, 0, len(u.tpl.Resources))
+		for id := range u.tpl.Resources {
+			ids = append(ids, id)
 		}
-		l.resources[res.Type] = append(l.resources[res.Type], id)
+		sort.Strings(ids)
+		for _, id := range ids {
+			res := u.tpl.Resources[id]
+			if res.Condition != "" {
+				ok, err := u.rv.condition(res.Condition)
+				if err != nil {
+					l.el.add(l.qid(id), res.Type, "Condition", "%v", err)
+					continue
+				}
+				if !ok {
+					continue // not created
+				}
+			}
+			u.resources[res.Type] = append(u.resources[res.Type], id)
+		}
 	}
 	// Order matters: rules refer to listeners, listeners to load balancers,
-	// actions to target groups, target groups to functions.
-	for _, id := range l.resources[typeFunction] {
-		l.loadFunction(id)
+	// actions to target groups, target groups to functions, across the
+	// templates of a stack (a nested rule uses its parent's listener).
+	steps := []struct {
+		typ  string
+		load func(id string)
+	}{
+		{typeFunction, l.loadFunction}, {typeLoadBalancer, l.loadLoadBalancer}, {typeTargetGroup, l.loadTargetGroup},
+		{typeListener, l.loadListener}, {typeListenerRule, l.loadRule},
 	}
-	for _, id := range l.resources[typeLoadBalancer] {
-		l.loadLoadBalancer(id)
+	for _, step := range steps {
+		for _, u := range units {
+			l.use(u)
+			for _, id := range u.resources[step.typ] {
+				step.load(id)
+			}
+		}
 	}
-	for _, id := range l.resources[typeTargetGroup] {
-		l.loadTargetGroup(id)
-	}
-	for _, id := range l.resources[typeListener] {
-		l.loadListener(id)
-	}
-	for _, id := range l.resources[typeListenerRule] {
-		l.loadRule(id)
-	}
+	l.use(&unit{})
 	if err := l.el.err(); err != nil {
 		return nil, err
 	}
@@ -107,21 +139,30 @@ func LoadTemplate(templateJSON []byte, r Resolver) (*Model, error) {
 	return m, nil
 }
 
+// loader loads units into one model; rv, tpl and prefix are those of the
+// unit being loaded (use).
 type loader struct {
-	rv        *resolver
-	tpl       *cfnTemplate
-	el        *errorList
-	model     *Model
-	resources map[string][]string // type -> logical ids (sorted)
-	fnByARN   map[string]*Function
-	lbByARN   map[string]*LoadBalancer
-	tgByARN   map[string]*TargetGroup
-	lisByARN  map[string]*Listener
+	rv       *resolver
+	tpl      *cfnTemplate
+	prefix   string
+	el       *errorList
+	model    *Model
+	fnByARN  map[string]*Function
+	lbByARN  map[string]*LoadBalancer
+	tgByARN  map[string]*TargetGroup
+	lisByARN map[string]*Listener
 }
+
+func (l *loader) use(u *unit) {
+	l.rv, l.tpl, l.prefix, l.el.stack = u.rv, u.tpl, u.prefix, u.stack
+}
+
+// qid is the model's (qualified) logical id of a resource of the current unit.
+func (l *loader) qid(id string) string { return l.prefix + id }
 
 func (l *loader) props(id string) *obj {
 	res := l.tpl.Resources[id]
-	o := newObj(l.el, id, res.Type, "", res.Properties)
+	o := newObj(l.el, l.qid(id), res.Type, "", res.Properties)
 	o.rv = l.rv
 	if o.m == nil {
 		o.m = map[string]any{}
@@ -138,6 +179,6 @@ func (l *loader) refString(id string) (string, bool) {
 			return s, true
 		}
 	}
-	l.el.add(id, res.Type, "", "physical id: %v", err)
+	l.el.add(l.qid(id), res.Type, "", "physical id: %v", err)
 	return "", false
 }

@@ -21,7 +21,7 @@ func (l *loader) loadLoadBalancer(id string) {
 	if !ok {
 		return
 	}
-	lb := &LoadBalancer{LogicalID: id, ARN: arn, Attributes: map[string]string{}, XFFMode: "append", IdleTimeout: 60 * time.Second}
+	lb := &LoadBalancer{LogicalID: l.qid(id), ARN: arn, Attributes: map[string]string{}, XFFMode: "append", IdleTimeout: 60 * time.Second}
 	if dns, err := l.rv.getAtt([]any{id, "DNSName"}); err == nil {
 		lb.DNSName, _ = scalarString(dns)
 	}
@@ -77,6 +77,6 @@ func (l *loader) loadLoadBalancer(id string) {
 		}
 	}
 	o.done()
-	l.model.LoadBalancers[id] = lb
+	l.model.LoadBalancers[l.qid(id)] = lb
 	l.lbByARN[arn] = lb
 }

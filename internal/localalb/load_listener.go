@@ -43,7 +43,7 @@ func (l *loader) loadListener(id string) {
 	if !ok {
 		return
 	}
-	lis := &Listener{LogicalID: id, ARN: arn, ServerHeader: true}
+	lis := &Listener{LogicalID: l.qid(id), ARN: arn, ServerHeader: true}
 	if lbArn, ok := o.str("LoadBalancerArn", true); ok {
 		lis.LoadBalancer = l.lbByARN[lbArn]
 		if lis.LoadBalancer == nil {

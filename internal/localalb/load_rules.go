@@ -13,7 +13,7 @@ func (l *loader) loadRule(id string) {
 	if !ok {
 		return
 	}
-	ru := &Rule{LogicalID: id, ARN: arn}
+	ru := &Rule{LogicalID: l.qid(id), ARN: arn}
 	var lis *Listener
 	if la, ok := o.str("ListenerArn", true); ok {
 		lis = l.lisByARN[la]

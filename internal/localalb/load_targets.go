@@ -15,11 +15,11 @@ func (l *loader) loadFunction(id string) {
 	}
 	arnV, err := l.rv.getAtt([]any{id, "Arn"})
 	if err != nil {
-		l.el.add(id, typeFunction, "", "Arn: %v", err)
+		l.el.add(l.qid(id), typeFunction, "", "Arn: %v", err)
 		return
 	}
 	arn, _ := scalarString(arnV)
-	fn := &Function{LogicalID: id, Name: name, ARN: arn, Env: map[string]string{}, Timeout: 3 * time.Second, MemorySize: 128}
+	fn := &Function{LogicalID: l.qid(id), Name: name, ARN: arn, Env: map[string]string{}, Timeout: 3 * time.Second, MemorySize: 128}
 	fn.Runtime, _ = o.str("Runtime", false)
 	fn.Handler, _ = o.str("Handler", false)
 	if archs, ok := o.strList("Architectures", false); ok {
@@ -47,7 +47,7 @@ func (l *loader) loadFunction(id string) {
 			}
 		}
 	}
-	l.model.Functions[id] = fn
+	l.model.Functions[l.qid(id)] = fn
 	l.fnByARN[arn] = fn
 	l.fnByARN[name] = fn
 }
@@ -58,7 +58,7 @@ func (l *loader) loadTargetGroup(id string) {
 	if !ok {
 		return
 	}
-	tg := &TargetGroup{LogicalID: id, ARN: arn, Name: l.rv.elbName(id, l.tpl.Resources[id])}
+	tg := &TargetGroup{LogicalID: l.qid(id), ARN: arn, Name: l.rv.elbName(id, l.tpl.Resources[id])}
 	tt, _ := o.str("TargetType", false)
 	if tt != "lambda" {
 		if tt == "" {
@@ -116,6 +116,6 @@ func (l *loader) loadTargetGroup(id string) {
 		}
 	}
 	o.done()
-	l.model.TargetGroups[id] = tg
+	l.model.TargetGroups[l.qid(id)] = tg
 	l.tgByARN[arn] = tg
 }
