@@ -11,11 +11,15 @@ import (
 
 // CloudFormation resource types the loader models.
 const (
-	typeLoadBalancer = "AWS::ElasticLoadBalancingV2::LoadBalancer"
-	typeListener     = "AWS::ElasticLoadBalancingV2::Listener"
-	typeListenerRule = "AWS::ElasticLoadBalancingV2::ListenerRule"
-	typeTargetGroup  = "AWS::ElasticLoadBalancingV2::TargetGroup"
-	typeFunction     = "AWS::Lambda::Function"
+	typeLoadBalancer   = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+	typeListener       = "AWS::ElasticLoadBalancingV2::Listener"
+	typeListenerRule   = "AWS::ElasticLoadBalancingV2::ListenerRule"
+	typeTargetGroup    = "AWS::ElasticLoadBalancingV2::TargetGroup"
+	typeFunction       = "AWS::Lambda::Function"
+	typeNestedStack    = "AWS::CloudFormation::Stack"
+	typeUserPool       = "AWS::Cognito::UserPool"
+	typeUserPoolClient = "AWS::Cognito::UserPoolClient"
+	typeUserPoolGroup  = "AWS::Cognito::UserPoolGroup"
 )
 
 // Action types (API_Action).

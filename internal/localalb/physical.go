@@ -53,6 +53,9 @@ func (rv *resolver) functionName(id string, res cfnResource) string {
 	if s, ok := res.Properties["FunctionName"].(string); ok && s != "" {
 		return s
 	}
+	if rv.nested {
+		return truncate(rv.r.StackName+"-"+id, 64)
+	}
 	return id
 }
 
@@ -94,6 +97,9 @@ func (rv *resolver) getAtt(arg any) (any, error) {
 	}
 	if v, ok := rv.r.Attrs[id+"."+attr]; ok {
 		return v, nil
+	}
+	if out, ok := strings.CutPrefix(attr, "Outputs."); ok && rv.outputs != nil && rv.tpl.Resources[id].Type == typeNestedStack {
+		return rv.outputs(id, out)
 	}
 	res, ok := rv.tpl.Resources[id]
 	if !ok {

@@ -61,7 +61,16 @@ type cfnTemplate struct {
 	Mappings   map[string]map[string]any `json:"Mappings"`
 	Conditions map[string]any            `json:"Conditions"`
 	Resources  map[string]cfnResource    `json:"Resources"`
+	Outputs    map[string]cfnOutput      `json:"Outputs"`
 	Transform  any                       `json:"Transform"`
+}
+
+type cfnOutput struct {
+	Value     any    `json:"Value"`
+	Condition string `json:"Condition"`
+	Export    *struct {
+		Name any `json:"Name"`
+	} `json:"Export"`
 }
 
 type cfnParameter struct {
@@ -73,6 +82,7 @@ type cfnResource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
 	Condition  string         `json:"Condition"`
+	Metadata   map[string]any `json:"Metadata"`
 }
 
 // noValue is the result of {"Ref": "AWS::NoValue"}: the enclosing property
@@ -90,6 +100,17 @@ type resolver struct {
 	conds map[string]bool
 	stack map[string]bool // conditions being evaluated (cycle guard)
 	depth int
+
+	// Set when the template is part of a cloud assembly (LoadAssembly):
+	// params gives a nested template's parameter values (evaluated in the
+	// parent), imports resolves Fn::ImportValue against the exports of the
+	// other stacks, outputs resolves Fn::GetAtt [NestedStack, Outputs.X].
+	params  func(name string) (any, bool, error)
+	imports func(exportName string) (any, error)
+	outputs func(nestedID, output string) (any, error)
+	// nested: fake function names are qualified by the stack name (their
+	// logical ids repeat across nested stacks).
+	nested bool
 }
 
 const maxResolveDepth = 64
@@ -196,6 +217,15 @@ func (rv *resolver) intrinsic(name string, arg any) (any, error) {
 		return rv.ifFn(arg)
 	case "Fn::FindInMap":
 		return rv.findInMap(arg)
+	case "Fn::ImportValue":
+		if rv.imports == nil {
+			return nil, fmt.Errorf("unsupported intrinsic function %s (load the cloud assembly: LoadAssembly)", name)
+		}
+		exp, err := rv.resolveString(arg)
+		if err != nil {
+			return nil, fmt.Errorf("Fn::ImportValue: %w", err)
+		}
+		return rv.imports(exp)
 	case "Fn::Base64":
 		s, err := rv.resolveString(arg)
 		if err != nil {
@@ -280,6 +310,15 @@ func (rv *resolver) ref(name string) (any, error) {
 		return []any{}, nil
 	}
 	if p, ok := rv.tpl.Parameters[name]; ok {
+		if rv.params != nil {
+			v, ok, err := rv.params(name)
+			if err != nil {
+				return nil, fmt.Errorf("Ref %s: %w", name, err)
+			}
+			if ok {
+				return v, nil
+			}
+		}
 		if p.Default == nil {
 			return nil, fmt.Errorf("Ref %s: parameter has no Default; set Resolver.Refs[%q]", name, name)
 		}
