@@ -149,6 +149,36 @@ func readAssembly(dir string, r Resolver) (*asmLoader, error) {
 	return a, nil
 }
 
+// ReadAssemblyIdentity returns only the identity facts of the cloud assembly
+// dir (the shared stack's pool and client, the groups of all cell stacks),
+// without loading the ALB models: local mode creates the pool first and
+// then passes its ids to LoadAssembly through Resolver.Refs.
+func ReadAssemblyIdentity(dir string, r Resolver) (Identity, error) {
+	a, err := readAssembly(dir, r)
+	if err != nil {
+		return Identity{}, err
+	}
+	shared := a.stacks[a.r.StackName]
+	if shared == nil {
+		return Identity{}, fmt.Errorf("cloud assembly %s: no stack %s (the shared stack; set Resolver.StackName)", dir, a.r.StackName)
+	}
+	id, err := a.identity(shared)
+	if err != nil {
+		return Identity{}, err
+	}
+	var errs []error
+	for name, st := range a.stacks {
+		if _, ok := contract.CellFromStackName(a.r.StackName, name); !ok {
+			continue
+		}
+		groups, err := a.groups(st)
+		errs = append(errs, err)
+		id.Groups = append(id.Groups, groups...)
+	}
+	sort.Strings(id.Groups)
+	return id, errors.Join(errs...)
+}
+
 // loadAssembly builds the Assembly from the stacks read.
 func loadAssembly(a *asmLoader) (*Assembly, error) {
 	r, dir := a.r, a.dir

@@ -205,3 +205,43 @@ func TestAssemblyCellServesItsTenants(t *testing.T) {
 		t.Errorf("log line %v", line)
 	}
 }
+
+func TestReadAssemblyIdentity(t *testing.T) {
+	id, err := ReadAssemblyIdentity(assemblyDir, Resolver{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Identity{PoolLogicalID: "UserPool6BA7E5F2", ClientLogicalID: "UserPoolClient2F5918F7",
+		Groups: []string{"tenant-A", "tenant-B", "tenant-C"}}
+	if !reflect.DeepEqual(id, want) {
+		t.Errorf("got %+v, want %+v", id, want)
+	}
+}
+
+func TestReadTemplate(t *testing.T) {
+	tp, err := ReadTemplate(readTemplate(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pools := tp.Resources("AWS::Cognito::UserPool")
+	if len(pools) != 1 || pools[0].LogicalID != "UserPool6BA7E5F2" {
+		t.Fatalf("pools %+v", pools)
+	}
+	var fn struct {
+		MemorySize  int
+		Environment struct{ Variables map[string]any }
+	}
+	fns := tp.Resources("AWS::Lambda::Function")
+	if len(fns) != 2 {
+		t.Fatalf("functions %+v", fns)
+	}
+	if err := fns[0].DecodeProperties(&fn); err != nil {
+		t.Fatal(err)
+	}
+	if fn.MemorySize != 256 || fn.Environment.Variables["TENANT_ID"] != "tenant-A" {
+		t.Errorf("decoded %+v", fn)
+	}
+	if _, ok := fn.Environment.Variables["POOL"].(map[string]any); !ok {
+		t.Errorf("an intrinsic is not decoded as written: %#v", fn.Environment.Variables["POOL"])
+	}
+}

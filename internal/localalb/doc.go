@@ -178,4 +178,27 @@
 //   - 301 Moved Permanently / 302 Found: the body of a redirect action (ALB-A17).
 //
 // fixed-response bodies are the template's MessageBody, not generated pages.
+//
+// # Templates and cloud assemblies
+//
+// LoadTemplate loads one template. LoadAssembly loads a cloud assembly
+// (cdk.out) of a shared stack and cell stacks whose tenants live in nested
+// stacks: one Model per cell stack, resources of a nested stack qualified as
+// "<NestedStackLogicalID>/<LogicalID>", with Fn::ImportValue, nested-stack
+// Parameters and Fn::GetAtt [Nested, Outputs.X] resolved (translation
+// ALB-T1 across stacks). A nested stack's fake stack name is
+// "<parent>-<logical id>-<hash>"; a function without FunctionName in a
+// nested stack gets "<that name>-<logical id>" (logical ids repeat across
+// nested stacks). ReadAssemblyIdentity reads only the identity facts.
+//
+// ReadTemplate is the one reader of a synthesized template for other
+// packages: Template.Resources(type) lists a type's resources and
+// Resource.DecodeProperties decodes their properties as written (local mode
+// reads the Cognito user pool, its client and the groups with it).
+//
+// Request log lines say "GET /tenant-A/x 200 tenant=tenant-A rule=prio-10"
+// (+ " cold start 312ms" when invoke.Info reports one); the attributes keep
+// the logical ids (listener, rule, target_group, function) and add tenant
+// and cold_start_ms. A rule's or target group's tenant is its function's
+// TENANT_ID environment variable, else its logical id.
 package localalb
