@@ -107,6 +107,11 @@ func checkBuildEventMatches(t *testing.T, multi bool, arn, method, path, query, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, k := range []string{`"queryStringParameters":`, `"multiValueQueryStringParameters":`, `"headers":`, `"multiValueHeaders":`} {
+		if n := bytes.Count(got, []byte(k)); n > 1 {
+			t.Fatalf("%s appears %d times: %s", k, n, got)
+		}
+	}
 	// The same JSON value (member order is not part of it).
 	var gotV, wantV any
 	if err := json.Unmarshal(got, &gotV); err != nil {
