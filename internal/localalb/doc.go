@@ -159,9 +159,10 @@
 //     OPTIONS handler is off) and, as any target that is not origin-form or
 //     absolute-form, is a malformed request: 400 (§8; nginx does the same).
 //   - ALB-A20 HTTP limits (§8): a request line (METHOD SP target SP proto) or
-//     a single header field (Name: value) over 16 KB (16,384 bytes) → 400;
-//     the whole header block is capped at 64 KB by http.Server
-//     (MaxHeaderBytes, Go's 431 above it). A raw '#' in the target → 400.
+//     a single header field (Name: value) over 16 KB (16,384 bytes), or the
+//     whole header block (request line and fields with their CRLFs, as
+//     parsed) over 64 KB → 400. http.Server's MaxHeaderBytes (1 MB) is only
+//     a memory bound. A raw '#' in the target → 400.
 //
 // # Generated pages (ALB-A16) and where each comes from
 //

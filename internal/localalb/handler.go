@@ -87,28 +87,39 @@ func (ls *listenerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	)
 }
 
-// HTTP limits of the ALB (QUOTA-UG): "request line 16K, single header 16K";
-// above them the ALB answers 400 (load-balancer-troubleshooting.html).
+// HTTP limits of the ALB (QUOTA-UG): "request line 16K, single header 16K,
+// whole request header 64K"; above them the ALB answers 400
+// (load-balancer-troubleshooting.html, assumption ALB-A20).
 const (
 	maxRequestLine  = 16 << 10
 	maxSingleHeader = 16 << 10
+	maxHeaderBlock  = 64 << 10
 )
 
-// oversizeRequest returns the error reason of a request whose request line
-// or one of whose header fields (name: value) exceeds the ALB's limits.
+// oversizeRequest returns the error reason of a request whose request line,
+// one of whose header fields (name: value) or whose whole header block
+// (request line and fields with their CRLFs) exceeds the ALB's limits.
 func oversizeRequest(r *http.Request) string {
-	if len(r.Method)+1+len(r.RequestURI)+1+len(r.Proto) > maxRequestLine {
+	line := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto)
+	if line > maxRequestLine {
 		return "RequestLineTooLong"
 	}
-	if len("Host")+2+len(r.Host) > maxSingleHeader {
+	field := len("Host") + 2 + len(r.Host)
+	if field > maxSingleHeader {
 		return "HeaderTooLong"
 	}
+	block := line + 2 + field + 2
 	for name, values := range r.Header {
 		for _, v := range values {
-			if len(name)+2+len(v) > maxSingleHeader {
+			field := len(name) + 2 + len(v)
+			if field > maxSingleHeader {
 				return "HeaderTooLong"
 			}
+			block += field + 2
 		}
+	}
+	if block > maxHeaderBlock {
+		return "HeaderBlockTooLarge"
 	}
 	return ""
 }

@@ -245,7 +245,9 @@ func (ls *listenerServer) serve(ln net.Listener) {
 		Handler:           ls,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       idle,
-		MaxHeaderBytes:    64 << 10, // "whole request header 64K" (QUOTA-UG)
+		// A memory bound only: the ALB's 64 KB header limit is answered
+		// with the ALB's 400 by the handler (assumption ALB-A20).
+		MaxHeaderBytes: 1 << 20,
 		// OPTIONS * reaches the ALB's own logic (assumption ALB-A19).
 		DisableGeneralOptionsHandler: true,
 		ErrorLog:                     slog.NewLogLogger(ls.alb.log.Handler(), slog.LevelDebug),

@@ -98,6 +98,10 @@ func TestWireDetails(t *testing.T) {
 		{"request line over 16 KB", "GET " + lineTarget(16<<10+1) + " HTTP/1.1\r\nHost: h.example.com\r\n\r\n", 400, "RequestLineTooLong"},
 		{"header of 16 KB", "GET / HTTP/1.1\r\nHost: h.example.com\r\nX-Big: " + long(16<<10-len("X-Big: ")) + "\r\n\r\n", 200, ""},
 		{"header over 16 KB", "GET / HTTP/1.1\r\nHost: h.example.com\r\nX-Big: " + long(16<<10-len("X-Big: ")+1) + "\r\n\r\n", 400, "HeaderTooLong"},
+		{"header block over 64 KB (the ALB's 400, not Go's 431)", "GET / HTTP/1.1\r\nHost: h.example.com\r\n" +
+			strings.Repeat("X-Big: "+long(15<<10)+"\r\n", 5) + "\r\n", 400, "HeaderBlockTooLarge"},
+		{"header block under 64 KB", "GET / HTTP/1.1\r\nHost: h.example.com\r\n" +
+			strings.Repeat("X-Big: "+long(15<<10)+"\r\n", 4) + "\r\n", 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
