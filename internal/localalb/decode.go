@@ -12,6 +12,9 @@ import (
 
 // FieldError is a load-time error about one field of one template resource.
 type FieldError struct {
+	// Stack names the stack (and nested stack) of the resource when the
+	// error comes from a cloud assembly; "" for a lone template.
+	Stack        string
 	LogicalID    string // resource logical id
 	ResourceType string // e.g. AWS::ElasticLoadBalancingV2::ListenerRule
 	Field        string // property path, e.g. Actions[0].JwtValidationConfig.Issuer; empty for the resource
@@ -19,6 +22,11 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
+	if e.Stack != "" {
+		c := *e
+		c.Stack = ""
+		return "stack " + e.Stack + ": " + c.Error()
+	}
 	if e.Field == "" {
 		return fmt.Sprintf("%s (%s): %s", e.LogicalID, e.ResourceType, e.Problem)
 	}
@@ -26,10 +34,13 @@ func (e *FieldError) Error() string {
 }
 
 // errorList collects every load error so one run reports all of them.
-type errorList struct{ errs []error }
+type errorList struct {
+	errs  []error
+	stack string // the stack of the template being loaded
+}
 
 func (l *errorList) add(id, typ, field, format string, args ...any) {
-	l.errs = append(l.errs, &FieldError{LogicalID: id, ResourceType: typ, Field: field, Problem: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, &FieldError{Stack: l.stack, LogicalID: id, ResourceType: typ, Field: field, Problem: fmt.Sprintf(format, args...)})
 }
 
 func (l *errorList) err() error { return errors.Join(l.errs...) }

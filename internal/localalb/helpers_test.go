@@ -197,10 +197,17 @@ func newTestEnv(t testing.TB, tplJSON []byte, mutate func(*Options)) *testEnv {
 	if err != nil {
 		t.Fatalf("LoadTemplate: %v", err)
 	}
+	return newModelEnv(t, m, mutate)
+}
+
+// newModelEnv is newTestEnv for a loaded model.
+func newModelEnv(t testing.TB, m *Model, mutate func(*Options)) *testEnv {
+	t.Helper()
+	var err error
 	env := &testEnv{idp: newTestIdP(t), fnA: &fakeInvoker{}, fnB: &fakeInvoker{}, logs: &logBuffer{}}
 	invokers := map[string]Invoker{}
 	for id := range m.Functions {
-		if strings.HasSuffix(id, "TenantB") {
+		if strings.HasSuffix(id, "TenantB") || m.Functions[id].Env[TenantEnv] == "tenant-B" {
 			invokers[id] = env.fnB
 		} else {
 			invokers[id] = env.fnA

@@ -3,44 +3,37 @@ package localalb
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
-// Lambda target limits (LAMBDA-UG). "1 MB" is taken as 1 MiB (assumption A9).
+// Lambda target limits (LAMBDA-UG). "1 MB" is taken as 1 MiB (assumption ALB-A9).
 const (
 	maxLambdaRequestBody = 1 << 20
 	maxLambdaResponse    = 1 << 20
 )
 
-// lambdaEvent is the ALB → Lambda request event (LAMBDA-UG). In single-value
-// mode only headers/queryStringParameters are set, in multi-value mode only
-// multiValueHeaders/multiValueQueryStringParameters (the unset pair is
-// omitted, assumption A10).
+// lambdaEvent is the ALB → Lambda request event (LAMBDA-UG), encoded with
+// encoding/json on aws-lambda-go's type. In single-value mode only headers and
+// queryStringParameters are set, in multi-value mode only multiValueHeaders
+// and multiValueQueryStringParameters (the other pair is omitted); the query
+// field of the mode is {} when the query is empty (assumption ALB-A10). The
+// pointer fields shadow the embedded omitempty maps so that an empty query
+// is still sent.
 type lambdaEvent struct {
-	RequestContext struct {
-		ELB struct {
-			TargetGroupArn string `json:"targetGroupArn"`
-		} `json:"elb"`
-	} `json:"requestContext"`
-	HTTPMethod                      string              `json:"httpMethod"`
-	Path                            string              `json:"path"`
-	QueryStringParameters           map[string]string   `json:"queryStringParameters,omitempty"`
-	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters,omitempty"`
-	Headers                         map[string]string   `json:"headers,omitempty"`
-	MultiValueHeaders               map[string][]string `json:"multiValueHeaders,omitempty"`
-	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
-	Body                            string              `json:"body"`
+	events.ALBTargetGroupRequest
+	Query      *map[string]string   `json:"queryStringParameters,omitempty"`
+	MultiQuery *map[string][]string `json:"multiValueQueryStringParameters,omitempty"`
 }
 
 // isTextContentType: text/*, application/json, application/javascript and
 // application/xml bodies are sent as is; everything else is base64 (LAMBDA-UG).
-// A missing Content-Type is treated as binary (assumption A9).
+// A missing Content-Type is treated as binary (assumption ALB-A9).
 func isTextContentType(ct string) bool {
 	if ct == "" {
 		return false
@@ -63,189 +56,48 @@ type headerField struct{ name, value string }
 
 // buildEvent builds the invoke payload. headers are lower-cased names in
 // arrival order; for single-value mode the last value of a name wins.
-//
-// The JSON is written directly rather than through encoding/json, byte for
-// byte what json.Marshal produces for lambdaEvent (fields in struct order,
-// map keys sorted, the same string escaping, "queryStringParameters":{} /
-// "multiValueQueryStringParameters":{} first when the query is empty); a
-// differential test and fuzz target check that against encoding/json.
 func buildEvent(tg *TargetGroup, method, path, rawQuery string, headers []headerField, body []byte, contentType string) ([]byte, error) {
+	ev := lambdaEvent{ALBTargetGroupRequest: events.ALBTargetGroupRequest{HTTPMethod: method, Path: path}}
+	ev.RequestContext.ELB.TargetGroupArn = tg.ARN
 	pairs := parseQuery(rawQuery)
-	fields := make([]headerField, 0, len(pairs)+len(headers))
-	for _, p := range pairs {
-		fields = append(fields, headerField{p.key, p.value})
+	if tg.MultiValueHeaders {
+		query := make(map[string][]string, len(pairs))
+		for _, p := range pairs {
+			query[p.key] = append(query[p.key], p.value)
+		}
+		ev.MultiQuery = &query
+		if len(headers) > 0 {
+			ev.MultiValueHeaders = make(map[string][]string, len(headers))
+			for _, h := range headers {
+				ev.MultiValueHeaders[h.name] = append(ev.MultiValueHeaders[h.name], h.value)
+			}
+		}
+	} else {
+		query := make(map[string]string, len(pairs))
+		for _, p := range pairs {
+			query[p.key] = p.value
+		}
+		ev.Query = &query
+		if len(headers) > 0 {
+			ev.Headers = make(map[string]string, len(headers))
+			for _, h := range headers {
+				ev.Headers[h.name] = h.value
+			}
+		}
 	}
-	query := fields[:len(pairs):len(pairs)]
-	hdrs := append(fields[len(pairs):], headers...)
-	sortFields(query)
-	sortFields(hdrs)
-
-	bodyText, base64Body := "", false
 	if len(body) > 0 {
 		if isTextContentType(contentType) && utf8.Valid(body) {
-			bodyText = string(body)
+			ev.Body = string(body)
 		} else {
-			bodyText = base64.StdEncoding.EncodeToString(body)
-			base64Body = true
+			ev.Body = base64.StdEncoding.EncodeToString(body)
+			ev.IsBase64Encoded = true
 		}
 	}
-
-	size := 160 + len(tg.ARN) + len(method) + len(path) + len(rawQuery) + 2*len(bodyText)
-	for _, h := range headers {
-		size += len(h.name) + len(h.value) + 8
+	out, err := json.Marshal(&ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode lambda event: %w", err)
 	}
-	out := make([]byte, 0, size)
-	out = append(out, '{')
-	if tg.MultiValueHeaders {
-		if len(query) == 0 {
-			out = append(out, `"multiValueQueryStringParameters":{},`...)
-		}
-	} else if len(query) == 0 {
-		out = append(out, `"queryStringParameters":{},`...)
-	}
-	out = append(out, `"requestContext":{"elb":{"targetGroupArn":`...)
-	out = appendJSONString(out, tg.ARN)
-	out = append(out, `}},"httpMethod":`...)
-	out = appendJSONString(out, method)
-	out = append(out, `,"path":`...)
-	out = appendJSONString(out, path)
-	if tg.MultiValueHeaders {
-		if len(query) > 0 {
-			out = append(out, `,"multiValueQueryStringParameters":`...)
-			out = appendMultiValueMap(out, query)
-		}
-		if len(hdrs) > 0 {
-			out = append(out, `,"multiValueHeaders":`...)
-			out = appendMultiValueMap(out, hdrs)
-		}
-	} else {
-		if len(query) > 0 {
-			out = append(out, `,"queryStringParameters":`...)
-			out = appendSingleValueMap(out, query)
-		}
-		if len(hdrs) > 0 {
-			out = append(out, `,"headers":`...)
-			out = appendSingleValueMap(out, hdrs)
-		}
-	}
-	if base64Body {
-		out = append(out, `,"isBase64Encoded":true,"body":`...)
-	} else {
-		out = append(out, `,"isBase64Encoded":false,"body":`...)
-	}
-	out = appendJSONString(out, bodyText)
-	out = append(out, '}')
 	return out, nil
-}
-
-// sortFields sorts by name (byte order, as encoding/json sorts map keys),
-// keeping the arrival order of equal names.
-func sortFields(f []headerField) {
-	slices.SortStableFunc(f, func(a, b headerField) int { return strings.Compare(a.name, b.name) })
-}
-
-// appendSingleValueMap writes sorted fields as a JSON object of strings; the
-// last value of a repeated name wins.
-func appendSingleValueMap(out []byte, sorted []headerField) []byte {
-	out = append(out, '{')
-	for i, f := range sorted {
-		if i+1 < len(sorted) && sorted[i+1].name == f.name {
-			continue
-		}
-		if out[len(out)-1] != '{' {
-			out = append(out, ',')
-		}
-		out = appendJSONString(out, f.name)
-		out = append(out, ':')
-		out = appendJSONString(out, f.value)
-	}
-	return append(out, '}')
-}
-
-// appendMultiValueMap writes sorted fields as a JSON object of string arrays
-// (values of a name in arrival order).
-func appendMultiValueMap(out []byte, sorted []headerField) []byte {
-	out = append(out, '{')
-	for i, f := range sorted {
-		if i == 0 || sorted[i-1].name != f.name {
-			if i > 0 {
-				out = append(out, "],"...)
-			}
-			out = appendJSONString(out, f.name)
-			out = append(out, ":["...)
-		} else {
-			out = append(out, ',')
-		}
-		out = appendJSONString(out, f.value)
-	}
-	if len(sorted) > 0 {
-		out = append(out, ']')
-	}
-	return append(out, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// jsonSafe: ASCII bytes encoding/json writes unescaped with HTML escaping on.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string exactly as encoding/json does
-// (HTML escaping on: <, > and & become \u003c, \u003e, \u0026; invalid
-// UTF-8 becomes \ufffd; U+2028 and U+2029 are escaped).
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if jsonSafe[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // Access-log style reasons for a 502 from a Lambda target.
@@ -301,25 +153,18 @@ func parseLambdaResponse(payload []byte, multiValue bool) (*lambdaResult, error)
 		}
 		return nil, &targetError{reasonLambdaInvalidResponse, "statusCode missing"}
 	}
-	var resp struct {
-		StatusCode        json.Number         `json:"statusCode"`
-		StatusDescription string              `json:"statusDescription"`
-		Headers           map[string]string   `json:"headers"`
-		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-		Body              string              `json:"body"`
-		IsBase64Encoded   bool                `json:"isBase64Encoded"`
-	}
-	// payload is one valid JSON object (checked above) and resp has no
-	// interface{} fields, so this is what a json.Decoder with UseNumber gives.
+	var resp events.ALBTargetGroupResponse
+	// payload is one valid JSON object (checked above); a statusCode that is
+	// not a JSON integer fails here.
 	if err := json.Unmarshal(payload, &resp); err != nil {
+		if fields["statusCode"] == '"' {
+			return nil, &targetError{reasonLambdaInvalidResponse, "statusCode must be a number"}
+		}
 		return nil, &targetError{reasonLambdaInvalidResponse, "malformed field: " + err.Error()}
 	}
-	if fields["statusCode"] == '"' {
-		return nil, &targetError{reasonLambdaInvalidResponse, "statusCode must be a number"}
-	}
-	code, err := resp.StatusCode.Int64()
-	if err != nil || code < 100 || code > 599 {
-		return nil, &targetError{reasonLambdaInvalidResponse, fmt.Sprintf("statusCode %s is not 100..599", resp.StatusCode)}
+	code := resp.StatusCode
+	if code < 100 || code > 599 {
+		return nil, &targetError{reasonLambdaInvalidResponse, fmt.Sprintf("statusCode %d is not 100..599", code)}
 	}
 	n := len(resp.Headers)
 	if multiValue {
@@ -401,7 +246,7 @@ func validHeaderValue(v string) bool {
 // validALBHeaderName is the stricter rule of drop_invalid_header_fields:
 // "Elastic Load Balancing requires that message header names conform to the
 // regular expression [-A-Za-z0-9]+" (ALB attributes documentation). So a
-// name with '_' is dropped when the attribute is enabled (assumption A8).
+// name with '_' is dropped when the attribute is enabled (assumption ALB-A8).
 func validALBHeaderName(name string) bool {
 	if name == "" {
 		return false
@@ -414,5 +259,3 @@ func validALBHeaderName(name string) bool {
 	}
 	return true
 }
-
-var errWebSocket = errors.New("websocket upgrade to a lambda target")

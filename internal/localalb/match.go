@@ -129,7 +129,7 @@ func compileALBRegex(expr string) (*regexp.Regexp, error) {
 // request is the view of an HTTP request the rule engine evaluates.
 type request struct {
 	method   string
-	path     string // normalized, still percent-encoded (assumption A1)
+	path     string // normalized, still percent-encoded (assumption ALB-A1)
 	rawQuery string // as received, without '?'
 	query    []queryPair
 	host     string // Host header without port
@@ -272,7 +272,7 @@ func isUnreserved(c byte) bool {
 // errBadTarget is returned for request targets the local ALB answers with 400.
 var errBadTarget = errors.New("invalid request target")
 
-// normalizePath implements assumption A1 (URI normalization before rule
+// normalizePath implements assumption ALB-A1 (URI normalization before rule
 // evaluation, RFC 3986 §6.2.2 syntax-based normalization):
 //  1. the path must start with '/' and contain only visible ASCII (no
 //     control characters 0x00–0x1f/0x7f, no space, no bytes ≥ 0x80);

@@ -11,11 +11,15 @@ import (
 
 // CloudFormation resource types the loader models.
 const (
-	typeLoadBalancer = "AWS::ElasticLoadBalancingV2::LoadBalancer"
-	typeListener     = "AWS::ElasticLoadBalancingV2::Listener"
-	typeListenerRule = "AWS::ElasticLoadBalancingV2::ListenerRule"
-	typeTargetGroup  = "AWS::ElasticLoadBalancingV2::TargetGroup"
-	typeFunction     = "AWS::Lambda::Function"
+	typeLoadBalancer   = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+	typeListener       = "AWS::ElasticLoadBalancingV2::Listener"
+	typeListenerRule   = "AWS::ElasticLoadBalancingV2::ListenerRule"
+	typeTargetGroup    = "AWS::ElasticLoadBalancingV2::TargetGroup"
+	typeFunction       = "AWS::Lambda::Function"
+	typeNestedStack    = "AWS::CloudFormation::Stack"
+	typeUserPool       = "AWS::Cognito::UserPool"
+	typeUserPoolClient = "AWS::Cognito::UserPoolClient"
+	typeUserPoolGroup  = "AWS::Cognito::UserPoolGroup"
 )
 
 // Action types (API_Action).
@@ -102,6 +106,9 @@ type Rule struct {
 	// Actions are sorted by Order; the last one is the routing action.
 	Actions    []*Action
 	Transforms []*Transform
+	// Tenant names the rule in request logs: the TENANT_ID environment
+	// variable of the function its forward action reaches, else LogicalID.
+	Tenant string
 }
 
 // Condition is one rule condition. Values within a condition are OR-ed;
@@ -170,6 +177,39 @@ type TargetGroup struct {
 	Function *Function
 	// MultiValueHeaders: lambda.multi_value_headers.enabled.
 	MultiValueHeaders bool
+	// Tenant is the TENANT_ID environment variable of the registered
+	// function, else LogicalID (request logs name tenants by id).
+	Tenant string
+}
+
+// TenantEnv is the function environment variable that names a tenant.
+const TenantEnv = "TENANT_ID"
+
+// tenantOf derives the tenant id of a target group from its function.
+func (tg *TargetGroup) tenantOf() string {
+	if tg.Function != nil && tg.Function.Env[TenantEnv] != "" {
+		return tg.Function.Env[TenantEnv]
+	}
+	return tg.LogicalID
+}
+
+// nameTenants sets Tenant on every target group and rule of m.
+func (m *Model) nameTenants() {
+	for _, tg := range m.TargetGroups {
+		tg.Tenant = tg.tenantOf()
+	}
+	for _, lis := range m.Listeners {
+		for _, ru := range lis.Rules {
+			ru.Tenant = ru.LogicalID
+			for _, act := range ru.Actions {
+				if act.Type == ActionForward && act.TargetGroup != nil {
+					if t := act.TargetGroup.tenantOf(); t != act.TargetGroup.LogicalID {
+						ru.Tenant = t
+					}
+				}
+			}
+		}
+	}
 }
 
 // Function is an AWS::Lambda::Function with its environment resolved.

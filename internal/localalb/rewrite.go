@@ -12,7 +12,7 @@ type replPart struct {
 	group int // -1 for a literal
 }
 
-// parseReplace implements assumption A6 (replacement syntax):
+// parseReplace implements assumption ALB-A6 (replacement syntax):
 //   - $0 … $9: capture group 0 (whole match) to 9; a single digit, so "$10"
 //     is group 1 followed by "0";
 //   - ${n}: capture group n (any number of digits);
@@ -89,7 +89,7 @@ func atoiDigits(s string) (int, bool) {
 }
 
 // apply replaces the FIRST (leftmost) match of the regex in subject with the
-// expanded replacement and keeps the rest of the subject (assumption A5).
+// expanded replacement and keeps the rest of the subject (assumption ALB-A5).
 // matched is false when the regex does not match (subject returned as is).
 func (t *Transform) apply(subject string) (result string, matched bool) {
 	loc := t.re.FindStringSubmatchIndex(subject)
@@ -115,7 +115,7 @@ func (t *Transform) apply(subject string) (result string, matched bool) {
 // transform fails, we return an HTTP 500 error", XFORM-UG).
 var errTransformFailed = errors.New("transform failed")
 
-// rewriteURL applies a url-rewrite transform (assumption A5): the regex
+// rewriteURL applies a url-rewrite transform (assumption ALB-A5): the regex
 // subject is the normalized path only. If the result contains '?', the part
 // after it becomes the query string and the original query (if any) is
 // appended after an '&'. Otherwise the original query is kept. A result
@@ -160,7 +160,7 @@ func validQuery(q string) bool {
 	return true
 }
 
-// rewriteHost applies a host-header-rewrite transform (assumption A7): the
+// rewriteHost applies a host-header-rewrite transform (assumption ALB-A7): the
 // subject is the Host header without its port; the port, if any, is put back
 // after the rewrite. A result that is not a valid host name is a failed transform.
 func rewriteHost(t *Transform, hostHeader string) (string, bool, error) {

@@ -19,10 +19,10 @@ const (
 )
 
 // matchClaim applies the additional-claim semantics (alb-behaviour.md §1.6; assumption
-// A9). Comparison is exact and case-sensitive.
+// JWT-A9). Comparison is exact and case-sensitive.
 //   - single-string: the claim is a JSON string equal to one of the values.
 //   - string-array: the claim is a JSON array of strings with at least one element
-//     equal to one of the values; a plain JSON string is the wrong type (A9).
+//     equal to one of the values; a plain JSON string is the wrong type (JWT-A9).
 //   - space-separated-values: the claim is a JSON string whose space-separated tokens
 //     include every configured value.
 func matchClaim(c Claim, raw json.RawMessage) claimResult {

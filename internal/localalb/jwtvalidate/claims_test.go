@@ -30,7 +30,7 @@ func TestMatchClaim(t *testing.T) {
 
 		{array, `["tenant-A"]`, claimMatch},
 		{array, `["x","admins"]`, claimMatch},
-		{array, `"tenant-A"`, claimWrongType}, // A9: a plain string is not an array
+		{array, `"tenant-A"`, claimWrongType}, // JWT-A9: a plain string is not an array
 		{array, `"tenant-B"`, claimWrongType},
 		{array, `[]`, claimMismatch},
 		{array, `["tenant-a"]`, claimMismatch},

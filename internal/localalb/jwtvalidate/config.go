@@ -77,7 +77,7 @@ func (c Config) Validate() error {
 			add("additionalClaims[%d]: %w", i, err)
 		}
 		if claim.Name != "" && seen[claim.Name] {
-			// Assumption A2: a claim name may appear only once.
+			// Assumption JWT-A2: a claim name may appear only once.
 			add("additionalClaims[%d]: duplicate claim name %q", i, claim.Name)
 		}
 		seen[claim.Name] = true
@@ -112,7 +112,7 @@ func (c Claim) validate() error {
 	for i, v := range c.Values {
 		switch n := utf8.RuneCountInString(v); {
 		case n == 0:
-			// Assumption A3: empty values are rejected.
+			// Assumption JWT-A3: empty values are rejected.
 			add("values[%d]: empty", i)
 		case n > maxClaimValueLen:
 			add("values[%d]: %d characters, maximum is %d", i, n, maxClaimValueLen)

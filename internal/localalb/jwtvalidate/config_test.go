@@ -28,7 +28,7 @@ func TestConfigValidate(t *testing.T) {
 		{"minimal", Config{Issuer: testIssuer, JWKSEndpoint: testJWKSURL}, ""},
 		{"project rule", testConfig(), ""},
 		{"issuer of 256 characters", Config{Issuer: strings.Repeat("i", 256), JWKSEndpoint: testJWKSURL}, ""},
-		{"issuer need not be a URL (A1)", Config{Issuer: "my-issuer", JWKSEndpoint: testJWKSURL}, ""},
+		{"issuer need not be a URL (JWT-A1)", Config{Issuer: "my-issuer", JWKSEndpoint: testJWKSURL}, ""},
 		{"ten claims of ten values", withClaims(append(tenClaims[:9:9], claim("c9", FormatStringArray, tenValues...))...), ""},
 		{"value of 256 characters", withClaims(claim("c", FormatSingleString, strings.Repeat("v", 256))), ""},
 		{"single-string value may contain spaces", withClaims(claim("c", FormatSingleString, "a b")), ""},
@@ -56,9 +56,9 @@ func TestConfigValidate(t *testing.T) {
 		{"claim without values", withClaims(claim("c", FormatSingleString)), "at least one value"},
 		{"eleven values", withClaims(claim("c", FormatStringArray, append(tenValues, "k")...)), "11 values, maximum is 10"},
 		{"value of 257 characters", withClaims(claim("c", FormatSingleString, strings.Repeat("v", 257))), "values[0]: 257 characters"},
-		{"empty value (A3)", withClaims(claim("c", FormatSingleString, "a", "")), "values[1]: empty"},
+		{"empty value (JWT-A3)", withClaims(claim("c", FormatSingleString, "a", "")), "values[1]: empty"},
 		{"space in space-separated value", withClaims(claim("scope", FormatSpaceSeparatedValues, "a", "b c")), "values[1]: space-separated-values values cannot include spaces"},
-		{"duplicate claim name (A2)", withClaims(claim("c", FormatSingleString, "v"), claim("c", FormatStringArray, "w")), `additionalClaims[1]: duplicate claim name "c"`},
+		{"duplicate claim name (JWT-A2)", withClaims(claim("c", FormatSingleString, "v"), claim("c", FormatStringArray, "w")), `additionalClaims[1]: duplicate claim name "c"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,7 +7,7 @@
 // JOSE parsing and RS256 signature verification use github.com/lestrrat-go/jwx/v3
 // (jws.Verify, jwk.Parse); nothing cryptographic is hand-written.
 //
-// Sources: alb-behaviour.md §1 (team reference) and the AWS docs it cites:
+// Sources: docs/alb-behaviour.md §1 (in this repository) and the AWS docs it cites:
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-verify-jwt.html,
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_JwtValidationActionConfig.html,
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_JwtValidationActionAdditionalClaim.html.
@@ -15,25 +15,25 @@
 // AWS leaves much undocumented. Every choice made here is a named assumption, each
 // covered by a test:
 //
-//   - A1 Config: issuer and JWKS endpoint required, at most 256 characters; the issuer
+//   - JWT-A1 Config: issuer and JWKS endpoint required, at most 256 characters; the issuer
 //     format is not checked (the API states none); the JWKS endpoint must be an https
 //     URL with a host and a path other than "/", without user info.
-//   - A2 Config: a claim name may appear only once among the additional claims.
-//   - A3 Config: claim values must be non-empty.
-//   - A4 Token location: exactly one Authorization header (several → 401); scheme
+//   - JWT-A2 Config: a claim name may appear only once among the additional claims.
+//   - JWT-A3 Config: claim values must be non-empty.
+//   - JWT-A4 Token location: exactly one Authorization header (several → 401); scheme
 //     "Bearer" matched case-insensitively (RFC 7235 §2.1), then one or more spaces
 //     (RFC 6750 §2.1 `1*SP`), then a compact JWS of unpadded base64url segments. Any
 //     other scheme, the JSON serialization, JWE or padding → 401.
-//   - A5 Tokens longer than MaxTokenBytes (16 KiB, the ALB single-header limit) → 401.
-//   - A6 Header: alg must be exactly RS256 (none, HS256, PS256, ES256… → 401 "alg not
+//   - JWT-A5 Tokens longer than MaxTokenBytes (16 KiB, the ALB single-header limit) → 401.
+//   - JWT-A6 Header: alg must be exactly RS256 (none, HS256, PS256, ES256… → 401 "alg not
 //     allowed"); kid is required ("missing kid"); the key comes only from the configured
 //     JWKS (jku, x5u, jwk, x5c headers are ignored); a `crit` or `b64` header → 401.
-//   - A7 Claims are decoded strictly: iss must be a JSON string, exp/nbf/iat JSON numbers
+//   - JWT-A7 Claims are decoded strictly: iss must be a JSON string, exp/nbf/iat JSON numbers
 //     (fractions allowed); strings such as "1700000000" → 401 "invalid exp".
-//   - A8 Time: clock skew 0 by default (ValidatorOptions.ClockSkew). Rejected when
+//   - JWT-A8 Time: clock skew 0 by default (ValidatorOptions.ClockSkew). Rejected when
 //     now ≥ exp+skew ("expired"), now+skew < nbf ("not yet valid"), iat > now+skew
 //     ("issued in the future").
-//   - A9 Additional claims, all must pass, exact and case-sensitive; a missing claim →
+//   - JWT-A9 Additional claims, all must pass, exact and case-sensitive; a missing claim →
 //     "claim X missing", a wrong JSON type → "claim X wrong type":
 //     single-string: a JSON string equal to one of the values;
 //     string-array: a JSON array of strings with at least one element equal to one of
@@ -43,32 +43,32 @@
 //     chosen so that the emulator can only be stricter than AWS, never more
 //     permissive (deny by default), and agrees with the tenant handler's check;
 //     space-separated-values: a JSON string whose tokens split on " " include ALL values.
-//   - A10 JWKS keys: only entries with kty RSA, a kid, use absent or "sig", alg absent
+//   - JWT-A10 JWKS keys: only entries with kty RSA, a kid, use absent or "sig", alg absent
 //     or RS256 and key_ops absent or containing "verify" are used; with repeated kids
 //     the first usable entry wins. Entries jwx cannot parse are ignored but count
 //     towards the 10-key limit.
-//   - A11 JWKS caching: one cache per URL shared by all validators; a set is refreshed
+//   - JWT-A11 JWKS caching: one cache per URL shared by all validators; a set is refreshed
 //     after TTL (1 h), on an unknown kid at most once per MinRefetchInterval (10 s), and
 //     after a failed fetch at most once per RetryInterval (1 s); one fetch at a time
 //     per URL (concurrent requests wait for it); a stale set stays in use when a
 //     refresh fails; fetches are detached from request cancellation and bounded by
 //     FetchTimeout (5 s).
-//   - A12 JWKS limits: more than 150 KB (153,600 bytes) or more than 10 keys → 500
+//   - JWT-A12 JWKS limits: more than 150 KB (153,600 bytes) or more than 10 keys → 500
 //     ("jwks invalid: …"); AWS only says it "will not forward the request".
-//   - A13 iss is compared byte for byte with Config.Issuer (no trailing-slash or case
+//   - JWT-A13 iss is compared byte for byte with Config.Issuer (no trailing-slash or case
 //     normalisation).
-//   - A14 Unreachable JWKS, timeout, non-200 status or a body that is not a JWK set →
+//   - JWT-A14 Unreachable JWKS, timeout, non-200 status or a body that is not a JWK set →
 //     500 ("jwks unavailable: …" / "jwks invalid: …"), by analogy with the
 //     authenticate-oidc action; an unknown kid while the last fetch failed → 500 too
 //     (the key might exist). Redirects follow the http.Client's policy; a body that
 //     is a single JWK rather than a set is accepted as a one-key set (jwx behaviour).
-//   - A15 Rejections are 401; the response body is the caller's business.
+//   - JWT-A15 Rejections are 401; the response body is the caller's business.
 //
 // Verdict.Reason is a short machine-readable string and never contains token content.
 //
 // # Implementation notes (no observable behaviour; each has a test)
 //
-//   - N1 Verified-signature cache: RS256 verification is a pure function of the token
+//   - JWT-N1 Verified-signature cache: RS256 verification is a pure function of the token
 //     bytes and the key, so each JWKS URL remembers the exact bytes of tokens whose
 //     signature verified, with the kid, the key and the parsed claims (at most 4096
 //     tokens and 16 MiB of token+payload bytes; arbitrary entries are evicted). A

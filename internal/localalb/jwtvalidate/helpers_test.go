@@ -99,20 +99,25 @@ type jwksServer struct {
 	*httptest.Server
 	body     atomic.Pointer[[]byte]
 	status   atomic.Int32
-	delay    atomic.Int64 // nanoseconds
+	gate     atomic.Pointer[chan struct{}] // when set, a request waits until it is closed (or the client gives up)
+	arrived  chan struct{}                 // receives one value per request that reached the handler (buffered)
 	requests atomic.Int64
 }
 
 func newJWKSServer(t testing.TB, body []byte) *jwksServer {
 	t.Helper()
-	s := &jwksServer{}
+	s := &jwksServer{arrived: make(chan struct{}, 64)}
 	s.setBody(body)
 	s.status.Store(http.StatusOK)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
-		if d := time.Duration(s.delay.Load()); d > 0 {
+		select {
+		case s.arrived <- struct{}{}:
+		default:
+		}
+		if g := s.gate.Load(); g != nil {
 			select {
-			case <-time.After(d):
+			case <-*g:
 			case <-r.Context().Done():
 				return
 			}
@@ -126,7 +131,15 @@ func newJWKSServer(t testing.TB, body []byte) *jwksServer {
 }
 
 func (s *jwksServer) setBody(b []byte) { s.body.Store(&b) }
-func (s *jwksServer) url() string      { return s.URL + "/us-east-1_Test/.well-known/jwks.json" }
+
+// hold makes requests wait until the returned release is called.
+func (s *jwksServer) hold() (release func()) {
+	g := make(chan struct{})
+	s.gate.Store(&g)
+	var once sync.Once
+	return func() { once.Do(func() { close(g) }) }
+}
+func (s *jwksServer) url() string { return s.URL + "/us-east-1_Test/.well-known/jwks.json" }
 
 func baseClaims() map[string]any {
 	return map[string]any{

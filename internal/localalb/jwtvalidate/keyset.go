@@ -21,7 +21,7 @@ import (
 // "Maximum number of keys: 10 keys",
 // https://docs.amazonaws.cn/en_us/elasticloadbalancing/latest/application/listener-verify-jwt.md).
 const (
-	MaxJWKSBytes = 150 * 1024 // assumption A12: KB = 1024 bytes
+	MaxJWKSBytes = 150 * 1024 // assumption JWT-A12: KB = 1024 bytes
 	MaxJWKSKeys  = 10
 )
 
@@ -57,6 +57,9 @@ type KeySet struct {
 	opts    KeySetOptions
 	entries sync.Map // URL -> *jwksEntry
 	fetches atomic.Int64
+	// waitHook, when set (tests), runs when a request starts waiting for
+	// another request's fetch.
+	waitHook func()
 }
 
 // jwksEntry is the cache state of one JWKS URL.
@@ -68,7 +71,7 @@ type jwksEntry struct {
 	lastErr     *fetchError   // result of the last fetch; nil if it succeeded
 	inflight    chan struct{} // closed when the running fetch ends; nil when none runs
 
-	verified verifiedCache // tokens verified with the current set (implementation note N1)
+	verified verifiedCache // tokens verified with the current set (implementation note JWT-N1)
 }
 
 // jwksSnapshot is an immutable parsed key set.
@@ -139,6 +142,9 @@ func (ks *KeySet) key(ctx context.Context, e *jwksEntry, jwksURL, kid string) (*
 		if e.inflight != nil {
 			wait := e.inflight
 			e.mu.Unlock()
+			if ks.waitHook != nil {
+				ks.waitHook()
+			}
 			select {
 			case <-wait:
 			case <-ctx.Done():
@@ -175,7 +181,7 @@ func (ks *KeySet) key(ctx context.Context, e *jwksEntry, jwksURL, kid string) (*
 		lastErr := e.lastErr
 		e.mu.Unlock()
 
-		// No fetch now: answer from what is cached, even if stale (assumption A11).
+		// No fetch now: answer from what is cached, even if stale (assumption JWT-A11).
 		if snap != nil {
 			if k := snap.keys[kid]; k != nil {
 				return k, snap.gen, Verdict{}
@@ -250,7 +256,7 @@ func (ks *KeySet) fetch(ctx context.Context, jwksURL string) (map[string]*rsa.Pu
 }
 
 // parseJWKS parses a JWK Set with jwx and keeps the keys usable for RS256
-// verification (assumption A10): kty RSA, a non-empty kid, use absent or "sig",
+// verification (assumption JWT-A10): kty RSA, a non-empty kid, use absent or "sig",
 // alg absent or RS256, key_ops absent or containing "verify". The first usable key
 // wins when kids repeat. Entries jwx cannot parse are kept as unusable placeholders
 // (jwk.WithStrictKeySetParsing(false)) so one exotic key does not break the set, but

@@ -130,7 +130,7 @@ func TestKeySetTTLRefreshAndStaleOnFailure(t *testing.T) {
 		{"cold", 0, 200, true, 1},
 		{"warm before TTL", 59 * time.Minute, 200, true, 1},
 		{"TTL reached: refresh", time.Minute, 200, true, 2},
-		{"TTL reached again, IdP down: stale set used (A11)", time.Hour, 503, true, 3},
+		{"TTL reached again, IdP down: stale set used (JWT-A11)", time.Hour, 503, true, 3},
 		{"within retry interval: no fetch, stale set used", 500 * time.Millisecond, 503, true, 3},
 		{"after retry interval: fetch again, still stale", time.Second, 503, true, 4},
 		{"IdP back", time.Second, 200, true, 5},
@@ -175,17 +175,26 @@ func TestKeySetRetryAfterFailure(t *testing.T) {
 func TestKeySetSingleFlight(t *testing.T) {
 	k := keys(t)
 	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	srv.delay.Store(int64(100 * time.Millisecond))
+	release := srv.hold()
 	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
+	const n = 16
+	waiting := make(chan struct{}, n)
+	ks.waitHook = func() { waiting <- struct{}{} }
 	v := newTestValidator(t, srv, ks, testConfig())
 	tok := bearer(sign(t, jwa.RS256(), k.primary, testKid, baseClaims()))
 
-	const n = 16
 	var wg sync.WaitGroup
 	verdicts := make([]Verdict, n)
 	for i := range n {
 		wg.Go(func() { verdicts[i] = v.Check(context.Background(), tok) })
 	}
+	// Every request is in flight at once: one fetch held at the server, the
+	// others waiting for it.
+	<-srv.arrived
+	for range n - 1 {
+		<-waiting
+	}
+	release()
 	wg.Wait()
 	for i, got := range verdicts {
 		if !got.Passed() {
@@ -200,21 +209,28 @@ func TestKeySetSingleFlight(t *testing.T) {
 func TestKeySetWaiterHonoursContext(t *testing.T) {
 	k := keys(t)
 	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	srv.delay.Store(int64(300 * time.Millisecond))
+	release := srv.hold()
+	defer release()
 	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
+	waiting := make(chan struct{}, 1)
+	ks.waitHook = func() { waiting <- struct{}{} }
 	v := newTestValidator(t, srv, ks, testConfig())
 	tok := bearer(sign(t, jwa.RS256(), k.primary, testKid, baseClaims()))
 
 	leaderDone := make(chan Verdict)
 	go func() { leaderDone <- v.Check(context.Background(), tok) }()
-	for srv.requests.Load() == 0 { // wait until the leader's fetch is in flight
-		time.Sleep(time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if got := v.Check(ctx, tok); got.Status != 500 || got.Reason != "jwks unavailable: context deadline exceeded" {
+	<-srv.arrived // the leader's fetch is in flight (held by the server)
+
+	// The waiter's deadline passes while it waits for the leader's fetch.
+	ctx := newExpiringContext()
+	waiterDone := make(chan Verdict)
+	go func() { waiterDone <- v.Check(ctx, tok) }()
+	<-waiting
+	ctx.expire()
+	if got := <-waiterDone; got.Status != 500 || got.Reason != "jwks unavailable: context deadline exceeded" {
 		t.Errorf("cancelled waiter: %+v", got)
 	}
+	release()
 	if got := <-leaderDone; !got.Passed() {
 		t.Errorf("leader: %+v", got)
 	}
@@ -259,30 +275,32 @@ func TestKeySetFetchFailures(t *testing.T) {
 		name       string
 		body       []byte
 		status     int
-		delay      time.Duration
+		hang       bool   // the server never answers
 		url        string // overrides the test server
 		wantStatus int
 		wantReason string
 	}{
-		{"exactly 150 KB", padTo(MaxJWKSBytes), 200, 0, "", 0, ""},
-		{"150 KB + 1 byte (A12)", padTo(MaxJWKSBytes + 1), 200, 0, "", 500, "jwks invalid: response larger than 153600 bytes"},
-		{"exactly 10 keys", nKeys(10), 200, 0, "", 0, ""},
-		{"11 keys (A12)", nKeys(11), 200, 0, "", 500, "jwks invalid: 11 keys, maximum is 10"},
-		{"11 keys, some unusable, still too many", append(nKeys(10)[:len(nKeys(10))-2], []byte(`,{"kty":"OKP","crv":"X25519","x":"AAAA"}]}`)...), 200, 0, "", 500, "jwks invalid: 11 keys, maximum is 10"},
-		{"not JSON", []byte("<html>"), 200, 0, "", 500, "jwks invalid: not a JWK set"},
-		{"keys not an array", []byte(`{"keys":{}}`), 200, 0, "", 500, "jwks invalid: not a JWK set"},
-		{"404", []byte("not found"), 404, 0, "", 500, "jwks unavailable: status 404"},
-		{"503", []byte("busy"), 503, 0, "", 500, "jwks unavailable: status 503"},
-		{"connection refused", nil, 200, 0, refusedURL, 500, "jwks unavailable: dial tcp " + strings.TrimPrefix(strings.TrimSuffix(refusedURL, "/jwks.json"), "http://") + ": connect: connection refused"},
-		{"timeout", jwksJSON(t, good), 200, 2 * time.Second, "", 500, "jwks unavailable: context deadline exceeded"},
-		{"empty set", []byte(`{"keys":[]}`), 200, 0, "", 401, "unknown kid"},
-		{"single JWK instead of a set (A14)", singleJWK, 200, 0, "", 0, ""},
+		{"exactly 150 KB", padTo(MaxJWKSBytes), 200, false, "", 0, ""},
+		{"150 KB + 1 byte (JWT-A12)", padTo(MaxJWKSBytes + 1), 200, false, "", 500, "jwks invalid: response larger than 153600 bytes"},
+		{"exactly 10 keys", nKeys(10), 200, false, "", 0, ""},
+		{"11 keys (JWT-A12)", nKeys(11), 200, false, "", 500, "jwks invalid: 11 keys, maximum is 10"},
+		{"11 keys, some unusable, still too many", append(nKeys(10)[:len(nKeys(10))-2], []byte(`,{"kty":"OKP","crv":"X25519","x":"AAAA"}]}`)...), 200, false, "", 500, "jwks invalid: 11 keys, maximum is 10"},
+		{"not JSON", []byte("<html>"), 200, false, "", 500, "jwks invalid: not a JWK set"},
+		{"keys not an array", []byte(`{"keys":{}}`), 200, false, "", 500, "jwks invalid: not a JWK set"},
+		{"404", []byte("not found"), 404, false, "", 500, "jwks unavailable: status 404"},
+		{"503", []byte("busy"), 503, false, "", 500, "jwks unavailable: status 503"},
+		{"connection refused", nil, 200, false, refusedURL, 500, "jwks unavailable: dial tcp " + strings.TrimPrefix(strings.TrimSuffix(refusedURL, "/jwks.json"), "http://") + ": connect: connection refused"},
+		{"timeout", jwksJSON(t, good), 200, true, "", 500, "jwks unavailable: context deadline exceeded"},
+		{"empty set", []byte(`{"keys":[]}`), 200, false, "", 401, "unknown kid"},
+		{"single JWK instead of a set (JWT-A14)", singleJWK, 200, false, "", 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newJWKSServer(t, tc.body)
 			srv.status.Store(int32(tc.status))
-			srv.delay.Store(int64(tc.delay))
+			if tc.hang {
+				defer srv.hold()() // runs before the server's Close (t.Cleanup)
+			}
 			url := srv.url()
 			if tc.url != "" {
 				url = tc.url
@@ -315,7 +333,7 @@ func TestKeySetUsableKeys(t *testing.T) {
 		jwkEntry(t, &k.ec.PublicKey, map[string]any{"kid": "ec"}),
 		jwkEntry(t, k.primary, map[string]any{"kid": "private-jwk"}), // public part used
 		jwkEntry(t, &k.attacker.PublicKey, map[string]any{"kid": "dup"}),
-		jwkEntry(t, pub, map[string]any{"kid": "dup"}), // first usable entry wins (A10)
+		jwkEntry(t, pub, map[string]any{"kid": "dup"}), // first usable entry wins (JWT-A10)
 	}
 	body := jwksJSON(t, entries...)
 	var set struct{ Keys []json.RawMessage }
@@ -342,5 +360,29 @@ func TestKeySetUsableKeys(t *testing.T) {
 		if got := v.Check(context.Background(), tok(tc.kid)); got.Reason != tc.wantReason {
 			t.Errorf("kid %s: Check = %+v, want reason %q", tc.kid, got, tc.wantReason)
 		}
+	}
+}
+
+// expiringContext is a context whose deadline passes when the test says so.
+type expiringContext struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newExpiringContext() *expiringContext {
+	return &expiringContext{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiringContext) expire() { c.once.Do(func() { close(c.done) }) }
+
+func (c *expiringContext) Done() <-chan struct{} { return c.done }
+
+func (c *expiringContext) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
 	}
 }

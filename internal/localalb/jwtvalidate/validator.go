@@ -14,7 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
-// MaxTokenBytes bounds the bearer token accepted for validation (assumption A5; the
+// MaxTokenBytes bounds the bearer token accepted for validation (assumption JWT-A5; the
 // ALB's own single-header limit is 16K, alb-behaviour.md §5).
 const MaxTokenBytes = 16 * 1024
 
@@ -37,7 +37,7 @@ type ValidatorOptions struct {
 	// JWKSURL replaces Config.JWKSEndpoint for fetching (the local rewrite to the local
 	// IdP). It must be https, or http with a loopback host. Empty: Config.JWKSEndpoint.
 	JWKSURL string
-	// ClockSkew is the leeway applied to exp, nbf and iat (default 0, assumption A8).
+	// ClockSkew is the leeway applied to exp, nbf and iat (default 0, assumption JWT-A8).
 	ClockSkew time.Duration
 }
 
@@ -111,7 +111,7 @@ var verdictCancelled = Verdict{Status: http.StatusInternalServerError, Reason: "
 
 // verifiedClaims verifies the token's signature and returns its parsed claims. A token
 // whose exact bytes verified before against the key its kid still selects in the
-// current key set of the URL is not verified or parsed again (implementation note N1);
+// current key set of the URL is not verified or parsed again (implementation note JWT-N1);
 // everything else that depends on time or on the key set is evaluated as for a new
 // token, in the same order as jws.Verify and the key provider do.
 func (v *Validator) verifiedClaims(ctx context.Context, token string) (map[string]json.RawMessage, Verdict) {
@@ -146,7 +146,7 @@ func (v *Validator) verifiedClaims(ctx context.Context, token string) (map[strin
 }
 
 // bearerToken extracts the token of the single Authorization header: scheme "Bearer"
-// (case-insensitive), one or more spaces, then a compact JWS (assumption A4).
+// (case-insensitive), one or more spaces, then a compact JWS (assumption JWT-A4).
 func bearerToken(h http.Header) (string, Verdict) {
 	values := h.Values("Authorization")
 	switch len(values) {
@@ -276,7 +276,7 @@ func (v *Validator) verifySignature(ctx context.Context, token string) ([]byte, 
 // not a JSON object. Claims are decoded with encoding/json rather than jwx's jwt
 // package because RFC 7519 NumericDate is a JSON number and jwt.Parse also accepts
 // strings (even RFC 3339 dates) unless a process-wide "pedantic" setting is changed
-// (assumption A7).
+// (assumption JWT-A7).
 func parseClaims(payload []byte) (map[string]json.RawMessage, bool) {
 	var claims map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {

@@ -61,11 +61,11 @@ func TestCheck(t *testing.T) {
 			return sign(t, jwa.RS256(), k.rotated, "key-2", baseClaims())
 		}, 0, ""},
 		{"valid with several groups", valid(map[string]any{"cognito:groups": []string{"other", "tenant-A"}}), 0, ""},
-		{"string-array claim given as plain string (A9)", valid(map[string]any{"cognito:groups": "tenant-A"}), 401, "claim cognito:groups wrong type"},
+		{"string-array claim given as plain string (JWT-A9)", valid(map[string]any{"cognito:groups": "tenant-A"}), 401, "claim cognito:groups wrong type"},
 		{"fractional exp in the future", valid(map[string]any{"exp": float64(now) + 0.5}), 0, ""},
 		{"without iat and nbf", valid(map[string]any{"iat": nil}), 0, ""},
 
-		// algorithms (A6)
+		// algorithms (JWT-A6)
 		{"alg none", func(t *testing.T) string { return unsigned(t, baseClaims()) }, 401, "alg not allowed"},
 		{"HS256 with RSA public key PEM as secret", func(t *testing.T) string {
 			return sign(t, jwa.HS256(), pubPEM, testKid, baseClaims())
@@ -116,14 +116,14 @@ func TestCheck(t *testing.T) {
 			return base64.RawURLEncoding.EncodeToString([]byte("not json")) + tok[strings.Index(tok, "."):]
 		}, 401, "malformed token"},
 
-		// claims payload (A7)
+		// claims payload (JWT-A7)
 		{"payload is a JSON array", rawClaims(`[1,2]`), 401, "malformed claims"},
 		{"payload is not JSON", rawClaims(`hello`), 401, "malformed claims"},
 		{"payload is null", rawClaims(`null`), 401, "malformed claims"},
 		{"missing iss", valid(map[string]any{"iss": nil}), 401, "missing iss"},
 		{"iss not a string", valid(map[string]any{"iss": 42}), 401, "invalid iss"},
-		{"iss with trailing slash (A13)", valid(map[string]any{"iss": testIssuer + "/"}), 401, "issuer mismatch"},
-		{"iss in other case (A13)", valid(map[string]any{"iss": strings.ToUpper(testIssuer)}), 401, "issuer mismatch"},
+		{"iss with trailing slash (JWT-A13)", valid(map[string]any{"iss": testIssuer + "/"}), 401, "issuer mismatch"},
+		{"iss in other case (JWT-A13)", valid(map[string]any{"iss": strings.ToUpper(testIssuer)}), 401, "issuer mismatch"},
 		{"iss of another pool", valid(map[string]any{"iss": testIssuer + "x"}), 401, "issuer mismatch"},
 		{"missing exp", valid(map[string]any{"exp": nil}), 401, "missing exp"},
 		{"exp as numeric string", valid(map[string]any{"exp": "1800003600"}), 401, "invalid exp"},
@@ -137,7 +137,7 @@ func TestCheck(t *testing.T) {
 		{"iat in the future", valid(map[string]any{"iat": now + 1}), 401, "issued in the future"},
 		{"iat as string", valid(map[string]any{"iat": "1"}), 401, "invalid iat"},
 
-		// additional claims (A9)
+		// additional claims (JWT-A9)
 		{"other tenant's group", valid(map[string]any{"cognito:groups": []string{"tenant-B"}}), 401, "claim cognito:groups mismatch"},
 		{"no groups claim", valid(map[string]any{"cognito:groups": nil}), 401, "claim cognito:groups missing"},
 		{"empty groups", valid(map[string]any{"cognito:groups": []string{}}), 401, "claim cognito:groups mismatch"},

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 )
 
-// Bounds of the verified-signature cache of one JWKS URL (implementation note N1 in
+// Bounds of the verified-signature cache of one JWKS URL (implementation note JWT-N1 in
 // doc.go). Whichever is reached first makes room by evicting arbitrary entries.
 const (
 	maxVerifiedEntries = 4096
