@@ -46,11 +46,11 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 bench: ## measure synth time and resources per tenant count, bootstrap size, local ALB overhead
 	./scripts/bench.sh
 
-synth: deps ## synthesize the CloudFormation template (pass CONTEXT="-c certificateArn=...")
-	$(CDK) synth $(CONTEXT)
+synth: deps ## synthesize every stack into cdk.out (pass CONTEXT="-c certificateArn=...")
+	$(CDK) synth --quiet $(CONTEXT)
 
-deploy: deps ## deploy to AWS (pass CONTEXT="-c certificateArn=..." or the domain options)
-	$(CDK) deploy $(CONTEXT)
+deploy: deps ## deploy to AWS: STACKS="TenantRouting-Cell-3" for one cell (default: all, shared stack first); CONTEXT="-c certificateArn=..."
+	$(CDK) deploy $(if $(STACKS),$(STACKS),--all) $(CONTEXT)
 
 diagram: ## regenerate docs/architecture.{svg,png} from docs/architecture.dot (needs graphviz)
 	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
