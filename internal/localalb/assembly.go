@@ -238,6 +238,7 @@ func (a *asmLoader) readStack(name, file string, parent *asmStack, prefix string
 	st.rv = newResolver(r, tpl)
 	st.rv.imports = a.importValue
 	st.rv.outputs = st.nestedOutput
+	st.rv.stackOutputs = a.stackOutput
 	if parent != nil {
 		st.rv.nested = true
 		st.rv.params = parent.paramsOf(strings.TrimSuffix(prefix[len(parent.prefix):], "/"))
@@ -307,40 +308,6 @@ func (s *asmStack) nestedOutput(id, output string) (any, error) {
 	v, err := child.rv.resolve(out.Value)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: output %s: %w", child.name, output, err)
-	}
-	return v, nil
-}
-
-// importValue resolves Fn::ImportValue: the output of another stack whose
-// Export Name is name, evaluated in that stack.
-func (a *asmLoader) importValue(name string) (any, error) {
-	if a.exports == nil {
-		a.exports = map[string]exportRef{}
-		for _, st := range a.stacks {
-			st.walk(func(s *asmStack) {
-				for key, out := range s.tpl.Outputs {
-					if out.Export == nil {
-						continue
-					}
-					if n, err := s.rv.resolveString(out.Export.Name); err == nil {
-						a.exports[n] = exportRef{s, key}
-					}
-				}
-			})
-		}
-	}
-	ref, ok := a.exports[name]
-	if !ok {
-		return nil, fmt.Errorf("Fn::ImportValue %q: no stack of the cloud assembly exports it", name)
-	}
-	if a.importing[name] {
-		return nil, fmt.Errorf("Fn::ImportValue %q refers to itself", name)
-	}
-	a.importing[name] = true
-	defer delete(a.importing, name)
-	v, err := ref.stack.rv.resolve(ref.stack.tpl.Outputs[ref.key].Value)
-	if err != nil {
-		return nil, fmt.Errorf("Fn::ImportValue %q: stack %s: output %s: %w", name, ref.stack.name, ref.key, err)
 	}
 	return v, nil
 }

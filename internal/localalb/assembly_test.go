@@ -106,13 +106,19 @@ func TestAssemblyResolvesAcrossStacks(t *testing.T) {
 // mutatedAssembly copies the fixture assembly and applies edit to one file.
 func mutatedAssembly(t *testing.T, file string, edit func(map[string]any)) string {
 	t.Helper()
+	return mutatedAssemblyOf(t, assemblyDir, file, edit)
+}
+
+// mutatedAssemblyOf copies the assembly in src and applies edit to one file.
+func mutatedAssemblyOf(t *testing.T, src, file string, edit func(map[string]any)) string {
+	t.Helper()
 	dir := t.TempDir()
-	entries, err := os.ReadDir(assemblyDir)
+	entries, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(assemblyDir, e.Name()))
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}

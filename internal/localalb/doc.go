@@ -18,7 +18,8 @@
 //
 //   - ALB-T1 Intrinsics: Ref, Fn::GetAtt, Fn::Join, Fn::Sub (both forms),
 //     Fn::Select, Fn::Split, Fn::GetAZs, Fn::If with Conditions (Fn::Equals,
-//     Fn::And, Fn::Or, Fn::Not, Condition), Fn::FindInMap, Fn::Base64 and the
+//     Fn::And, Fn::Or, Fn::Not, Condition), Fn::FindInMap, Fn::Base64,
+//     Fn::ImportValue and Fn::GetStackOutput (in a cloud assembly) and the
 //     pseudo parameters resolve to local values: Resolver.Refs/Attrs
 //     overrides first, then deterministic fake physical ids (ALB-A14). Resources
 //     whose Condition is false are not created. Other intrinsics are errors
@@ -185,12 +186,18 @@
 // LoadTemplate loads one template. LoadAssembly loads a cloud assembly
 // (cdk.out) of a shared stack and cell stacks whose tenants live in nested
 // stacks: one Model per cell stack, resources of a nested stack qualified as
-// "<NestedStackLogicalID>/<LogicalID>", with Fn::ImportValue, nested-stack
+// "<NestedStackLogicalID>/<LogicalID>", with Fn::GetStackOutput (CDK's weak
+// cross-stack references), Fn::ImportValue (exports), nested-stack
 // Parameters and Fn::GetAtt [Nested, Outputs.X] resolved (translation
-// ALB-T1 across stacks). A nested stack's fake stack name is
+// ALB-T1 across stacks). Fn::GetStackOutput's StackName must name a stack
+// of the assembly and OutputName one of its Outputs (evaluated in that
+// stack); its Region, when given, must be the Resolver's region; RoleArn
+// (cross-account) is a load-time error. A nested stack's fake stack name is
 // "<parent>-<logical id>-<hash>"; a function without FunctionName in a
-// nested stack gets "<that name>-<logical id>" (logical ids repeat across
-// nested stacks). ReadAssemblyIdentity reads only the identity facts.
+// nested stack gets "<that name>-<logical id>", cut to 64 characters with a
+// hash suffix when longer (logical ids repeat across nested stacks). A
+// function's Code (an asset or S3 object) is never read: local mode runs
+// the local build. ReadAssemblyIdentity reads only the identity facts.
 //
 // ReadTemplate is the one reader of a synthesized template for other
 // packages: Template.Resources(type) lists a type's resources and

@@ -54,7 +54,15 @@ func (rv *resolver) functionName(id string, res cfnResource) string {
 		return s
 	}
 	if rv.nested {
-		return truncate(rv.r.StackName+"-"+id, 64)
+		// <stack>-<logical id>, at most 64 characters; when that is cut, a
+		// hash of both keeps the names of two nested stacks apart (the
+		// stack name is cut at 64 too, so what distinguishes them may be
+		// cut away).
+		name := rv.r.StackName + "-" + id
+		if len(name) > 64 {
+			name = name[:51] + "-" + strings.ToUpper(rv.hash(id)[:12])
+		}
+		return name
 	}
 	return id
 }

@@ -108,6 +108,9 @@ type resolver struct {
 	params  func(name string) (any, bool, error)
 	imports func(exportName string) (any, error)
 	outputs func(nestedID, output string) (any, error)
+	// stackOutputs resolves Fn::GetStackOutput against the Outputs of the
+	// assembly's stacks.
+	stackOutputs func(stackName, output string) (any, error)
 	// nested: fake function names are qualified by the stack name (their
 	// logical ids repeat across nested stacks).
 	nested bool
@@ -226,6 +229,8 @@ func (rv *resolver) intrinsic(name string, arg any) (any, error) {
 			return nil, fmt.Errorf("Fn::ImportValue: %w", err)
 		}
 		return rv.imports(exp)
+	case "Fn::GetStackOutput":
+		return rv.getStackOutput(arg)
 	case "Fn::Base64":
 		s, err := rv.resolveString(arg)
 		if err != nil {
