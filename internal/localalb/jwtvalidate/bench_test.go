@@ -10,11 +10,8 @@ import (
 // BenchmarkCheckValid measures the per-request cost of the local ALB's JWT check for a
 // valid Cognito-shaped token with a warm JWKS cache (RSA-2048, three additional claims).
 func BenchmarkCheckValid(b *testing.B) {
-	k := keys(b)
-	srv := newJWKSServer(b, jwksJSON(b, rsaEntry(b, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
-	v := newTestValidator(b, srv, ks, testConfig())
-	h := bearer(sign(b, jwa.RS256(), k.primary, testKid, baseClaims()))
+	f := newFixture(b)
+	v, h := f.v, f.validToken(b)
 	ctx := context.Background()
 	if got := v.Check(ctx, h); !got.Passed() {
 		b.Fatalf("Check = %+v", got)
@@ -25,18 +22,15 @@ func BenchmarkCheckValid(b *testing.B) {
 			b.Fatalf("Check = %+v", got)
 		}
 	}
-	if got := ks.Fetches(); got != 1 {
+	if got := f.ks.Fetches(); got != 1 {
 		b.Fatalf("Fetches() = %d while warm, want 1", got)
 	}
 }
 
 // BenchmarkCheckValidParallel is BenchmarkCheckValid under concurrent requests.
 func BenchmarkCheckValidParallel(b *testing.B) {
-	k := keys(b)
-	srv := newJWKSServer(b, jwksJSON(b, rsaEntry(b, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
-	v := newTestValidator(b, srv, ks, testConfig())
-	h := bearer(sign(b, jwa.RS256(), k.primary, testKid, baseClaims()))
+	f := newFixture(b)
+	v, h := f.v, f.validToken(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -46,18 +40,16 @@ func BenchmarkCheckValidParallel(b *testing.B) {
 			}
 		}
 	})
-	if got := ks.Fetches(); got != 1 {
+	if got := f.ks.Fetches(); got != 1 {
 		b.Fatalf("Fetches() = %d while warm, want 1", got)
 	}
 }
 
 // BenchmarkCheckRejectBadSignature measures the cost of rejecting a forged token.
 func BenchmarkCheckRejectBadSignature(b *testing.B) {
-	k := keys(b)
-	srv := newJWKSServer(b, jwksJSON(b, rsaEntry(b, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
-	v := newTestValidator(b, srv, ks, testConfig())
-	h := bearer(sign(b, jwa.RS256(), k.attacker, testKid, baseClaims()))
+	f := newFixture(b)
+	v := f.v
+	h := bearer(sign(b, jwa.RS256(), f.k.attacker, testKid, baseClaims()))
 	b.ReportAllocs()
 	for b.Loop() {
 		if got := v.Check(context.Background(), h); got.Reason != "bad signature" {

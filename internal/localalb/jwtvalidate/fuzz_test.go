@@ -12,10 +12,8 @@ import (
 // FuzzCheck feeds arbitrary Authorization header values to Check: it must never
 // panic, and it may pass only when the header carries exactly the one valid token.
 func FuzzCheck(f *testing.F) {
-	k := keys(f)
-	srv := newJWKSServer(f, jwksJSON(f, rsaEntry(f, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
-	v := newTestValidator(f, srv, ks, testConfig())
+	fx := newFixture(f)
+	k, v := fx.k, fx.v
 
 	validToken := sign(f, jwa.RS256(), k.primary, testKid, baseClaims())
 	otherTenant := baseClaims()

@@ -1,6 +1,7 @@
 package jwtvalidate
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -59,6 +60,13 @@ const (
 var testNow = time.Unix(1_800_000_000, 0)
 
 func fixedNow() time.Time { return testNow }
+
+// clock is a settable test clock.
+type clock struct{ now atomic.Int64 }
+
+func newClock() *clock                   { c := &clock{}; c.now.Store(testNow.UnixNano()); return c }
+func (c *clock) Now() time.Time          { return time.Unix(0, c.now.Load()) }
+func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 // jwkEntry builds one JWKS entry for pub with the given members.
 func jwkEntry(t testing.TB, pub any, members map[string]any) jwk.Key {
@@ -221,4 +229,36 @@ func newTestValidator(t testing.TB, srv *jwksServer, ks *KeySet, cfg Config) *Va
 		t.Fatalf("NewValidator: %v", err)
 	}
 	return v
+}
+
+// fixture is the common setup: a JWKS server serving the primary key, a key
+// set on the settable clock clk (at testNow until a test advances it), and a
+// validator of testConfig() with the fixed claims clock reading from srv.
+type fixture struct {
+	k   testKeys
+	srv *jwksServer
+	clk *clock
+	ks  *KeySet
+	v   *Validator
+}
+
+func newFixture(t testing.TB) fixture {
+	t.Helper()
+	f := fixture{k: keys(t), clk: newClock()}
+	f.srv = newJWKSServer(t, jwksJSON(t, rsaEntry(t, f.k.primary, testKid)))
+	f.ks = NewKeySet(nil, KeySetOptions{Now: f.clk.Now})
+	f.v = newTestValidator(t, f.srv, f.ks, testConfig())
+	return f
+}
+
+// validToken is a bearer header with a valid token signed by the primary key.
+func (f fixture) validToken(t testing.TB) http.Header {
+	return bearer(sign(t, jwa.RS256(), f.k.primary, testKid, baseClaims()))
+}
+
+// checkCancelled is v.Check for a request cancelled before the check starts.
+func checkCancelled(v *Validator, h http.Header) Verdict {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return v.Check(ctx, h)
 }

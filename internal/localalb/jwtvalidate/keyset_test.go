@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,17 +16,9 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
-// clock is a settable test clock.
-type clock struct{ now atomic.Int64 }
-
-func newClock() *clock                   { c := &clock{}; c.now.Store(testNow.UnixNano()); return c }
-func (c *clock) Now() time.Time          { return time.Unix(0, c.now.Load()) }
-func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
-
 func TestKeySetSharedCachePerURL(t *testing.T) {
-	k := keys(t)
-	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
+	f := newFixture(t)
+	k, srv, ks, va := f.k, f.srv, f.ks, f.v
 	tokA := sign(t, jwa.RS256(), k.primary, testKid, baseClaims())
 
 	cfgB := testConfig()
@@ -36,7 +27,6 @@ func TestKeySetSharedCachePerURL(t *testing.T) {
 	claimsB["cognito:groups"] = []string{"tenant-B"}
 	tokB := sign(t, jwa.RS256(), k.primary, testKid, claimsB)
 
-	va := newTestValidator(t, srv, ks, testConfig())
 	vb := newTestValidator(t, srv, ks, cfgB)
 	for range 5 {
 		if got := va.Check(context.Background(), bearer(tokA)); !got.Passed() {
@@ -236,9 +226,7 @@ func TestKeySetWaiterHonoursContext(t *testing.T) {
 	}
 
 	// A request cancelled before the check starts is not blamed on the token.
-	cancelled, cancelNow := context.WithCancel(context.Background())
-	cancelNow()
-	if got := v.Check(cancelled, tok); got.Status != 500 || got.Reason != "request cancelled" {
+	if got := checkCancelled(v, tok); got.Status != 500 || got.Reason != "request cancelled" {
 		t.Errorf("cancelled request: %+v", got)
 	}
 }

@@ -276,10 +276,8 @@ func TestCheckSpaceSeparatedScopes(t *testing.T) {
 }
 
 func TestReasonNeverContainsTokenContent(t *testing.T) {
-	k := keys(t)
-	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
-	v := newTestValidator(t, srv, ks, testConfig())
+	f := newFixture(t)
+	k, v := f.k, f.v
 	const secretish = "SECRETVALUE"
 	claims := baseClaims()
 	claims["cognito:groups"] = []string{secretish}

@@ -70,9 +70,7 @@ func TestVerifiedCacheStillChecksTime(t *testing.T) {
 	}
 
 	// A cancelled request is answered as without the cache.
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	if got := vb.Check(cancelled, tok); got.Status != 500 || got.Reason != "request cancelled" {
+	if got := checkCancelled(vb, tok); got.Status != 500 || got.Reason != "request cancelled" {
 		t.Fatalf("cancelled, cached token: %+v", got)
 	}
 }
@@ -88,14 +86,8 @@ func TestVerifiedCacheInvalidatedByKeyRotation(t *testing.T) {
 		{"same kid, other key", jwksJSON(t, rsaEntry(t, k.rotated, testKid)), "bad signature"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-			clk := newClock()
-			ks := NewKeySet(nil, KeySetOptions{Now: clk.Now})
-			v, err := NewValidator(testConfig(), ks, ValidatorOptions{Now: fixedNow, JWKSURL: srv.url()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok := bearer(sign(t, jwa.RS256(), k.primary, testKid, baseClaims()))
+			f := newFixture(t)
+			v, ks, tok := f.v, f.ks, f.validToken(t)
 			c := &v.entry.verified
 			for range 2 {
 				if got := v.Check(context.Background(), tok); !got.Passed() {
@@ -105,8 +97,8 @@ func TestVerifiedCacheInvalidatedByKeyRotation(t *testing.T) {
 			if c.hits.Load() != 1 {
 				t.Fatalf("%d hits before rotation, want 1", c.hits.Load())
 			}
-			srv.setBody(tc.rotated)
-			clk.Advance(DefaultTTL) // the next use refreshes the set
+			f.srv.setBody(tc.rotated)
+			f.clk.Advance(DefaultTTL) // the next use refreshes the set
 			if got := v.Check(context.Background(), tok); got.Status != 401 || got.Reason != tc.wantReason {
 				t.Fatalf("after rotation: %+v, want 401 %q", got, tc.wantReason)
 			}
@@ -121,20 +113,13 @@ func TestVerifiedCacheInvalidatedByKeyRotation(t *testing.T) {
 }
 
 func TestVerifiedCacheRefreshWithSameKeysReverifies(t *testing.T) {
-	k := keys(t)
-	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	clk := newClock()
-	ks := NewKeySet(nil, KeySetOptions{Now: clk.Now})
-	v, err := NewValidator(testConfig(), ks, ValidatorOptions{Now: fixedNow, JWKSURL: srv.url()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := bearer(sign(t, jwa.RS256(), k.primary, testKid, baseClaims()))
+	f := newFixture(t)
+	v, ks, tok := f.v, f.ks, f.validToken(t)
 	c := &v.entry.verified
 	if got := v.Check(context.Background(), tok); !got.Passed() {
 		t.Fatal(got)
 	}
-	clk.Advance(DefaultTTL) // refresh: a new generation even though the keys are the same
+	f.clk.Advance(DefaultTTL) // refresh: a new generation even though the keys are the same
 	if got := v.Check(context.Background(), tok); !got.Passed() {
 		t.Fatal(got)
 	}
@@ -161,10 +146,8 @@ func tamper(tok string, segment int) string {
 }
 
 func TestVerifiedCacheNeverServesTamperedTokens(t *testing.T) {
-	k := keys(t)
-	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
-	v := newTestValidator(t, srv, ks, testConfig())
+	f := newFixture(t)
+	k, v := f.k, f.v
 	tok := sign(t, jwa.RS256(), k.primary, testKid, baseClaims())
 	c := &v.entry.verified
 	if got := v.Check(context.Background(), bearer(tok)); !got.Passed() {
@@ -189,11 +172,9 @@ func TestVerifiedCacheNeverServesTamperedTokens(t *testing.T) {
 }
 
 func TestVerifiedCacheBounded(t *testing.T) {
-	k := keys(t)
-	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	ks := NewKeySet(nil, KeySetOptions{Now: fixedNow})
-	v := newTestValidator(t, srv, ks, testConfig())
-	if got := v.Check(context.Background(), bearer(sign(t, jwa.RS256(), k.primary, testKid, baseClaims()))); !got.Passed() {
+	f := newFixture(t)
+	v := f.v
+	if got := v.Check(context.Background(), f.validToken(t)); !got.Passed() {
 		t.Fatal(got)
 	}
 	// Fill the cache directly (signing 4096 tokens would be slow); the entry key is
@@ -223,14 +204,8 @@ func TestVerifiedCacheBounded(t *testing.T) {
 }
 
 func TestVerifiedCacheConcurrent(t *testing.T) {
-	k := keys(t)
-	srv := newJWKSServer(t, jwksJSON(t, rsaEntry(t, k.primary, testKid)))
-	clk := newClock()
-	ks := NewKeySet(nil, KeySetOptions{Now: clk.Now})
-	v, err := NewValidator(testConfig(), ks, ValidatorOptions{Now: fixedNow, JWKSURL: srv.url()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t)
+	k, v, clk := f.k, f.v, f.clk
 	good := make([]string, 4)
 	for i := range good {
 		c := baseClaims()
