@@ -212,7 +212,7 @@ func start(ctx context.Context, o Options, port int) (*Server, error) {
 	proc, err := localproc.Start(localproc.Options{
 		Name: "cognito-local", Path: o.Binary, Dir: o.Dir,
 		Env:     childEnv(os.Environ(), o.Host, port),
-		LogFile: o.LogFile, Output: copyTo(o.Stdout, o.Stderr), Grace: o.StopGrace,
+		LogFile: o.LogFile, Output: localproc.OutputOf(o.Stdout, o.Stderr), Grace: o.StopGrace,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cognitolocal: %w", err)
@@ -226,18 +226,6 @@ func start(ctx context.Context, o Options, port int) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// copyTo returns a writer for the deprecated Stdout/Stderr options, nil if none.
-func copyTo(stdout, stderr io.Writer) io.Writer {
-	switch {
-	case stdout == nil:
-		return stderr
-	case stderr == nil || stderr == stdout:
-		return stdout
-	default:
-		return io.MultiWriter(stdout, stderr)
-	}
 }
 
 func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {

@@ -31,18 +31,18 @@ import (
 const fakeModeEnv = "COGNITOLOCAL_TEST_FAKE"
 
 func TestMain(m *testing.M) {
-	switch os.Getenv(fakeModeEnv) {
-	case "":
-		os.Exit(m.Run())
-	case "exit":
-		fmt.Fprintln(os.Stderr, "fake failure: EADDRINUSE")
-		os.Exit(1)
-	case "ignore-term":
-		signal.Ignore(syscall.SIGTERM)
-		http.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"ok":true}`) })
-		_ = http.ListenAndServe(net.JoinHostPort(os.Getenv("HOST"), os.Getenv("PORT")), nil)
-		os.Exit(3)
-	}
+	testutil.MainOrChild(m, fakeModeEnv, map[string]func(){
+		"exit": func() {
+			fmt.Fprintln(os.Stderr, "fake failure: EADDRINUSE")
+			os.Exit(1)
+		},
+		"ignore-term": func() {
+			signal.Ignore(syscall.SIGTERM)
+			http.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"ok":true}`) })
+			_ = http.ListenAndServe(net.JoinHostPort(os.Getenv("HOST"), os.Getenv("PORT")), nil)
+			os.Exit(3)
+		},
+	})
 }
 
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }

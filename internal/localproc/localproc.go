@@ -47,6 +47,20 @@ type Options struct {
 	TailSize int
 }
 
+// OutputOf returns one writer for Options.Output from the separate stdout and
+// stderr writers of a caller's options: the one that is set, or both; nil if
+// neither is.
+func OutputOf(stdout, stderr io.Writer) io.Writer {
+	switch {
+	case stdout == nil:
+		return stderr
+	case stderr == nil || stderr == stdout:
+		return stdout
+	default:
+		return io.MultiWriter(stdout, stderr)
+	}
+}
+
 // Process is one running child.
 type Process struct {
 	name  string

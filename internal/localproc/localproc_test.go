@@ -15,38 +15,42 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/testutil"
 )
 
 // modeEnv switches the test binary into a child process (see TestMain).
 const modeEnv = "LOCALPROC_TEST_MODE"
 
 func TestMain(m *testing.M) {
-	switch os.Getenv(modeEnv) {
-	case "":
-		os.Exit(m.Run())
-	case "print-exit":
-		fmt.Println("hello stdout")
-		fmt.Fprintln(os.Stderr, "hello stderr")
-		os.Exit(3)
-	case "ignore-term":
-		signal.Ignore(syscall.SIGTERM)
-		fmt.Println("ready")
-		select {} // killed by SIGKILL; a blocked main with no other goroutine would panic, the signal goroutine prevents that
-	case "grandchild":
-		self, _ := os.Executable()
-		c := exec.Command(self)
-		c.Env = append(os.Environ(), modeEnv+"=wait")
-		if err := c.Start(); err != nil {
-			os.Exit(4)
-		}
-		fmt.Printf("grandchild %d\n", c.Process.Pid)
-		_ = c.Wait()
-	case "wait":
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGTERM)
-		<-ch
-		os.Exit(0)
-	}
+	testutil.MainOrChild(m, modeEnv, map[string]func(){
+		"print-exit": func() {
+			fmt.Println("hello stdout")
+			fmt.Fprintln(os.Stderr, "hello stderr")
+			os.Exit(3)
+		},
+		"ignore-term": func() {
+			signal.Ignore(syscall.SIGTERM)
+			fmt.Println("ready")
+			select {} // killed by SIGKILL; a blocked main with no other goroutine would panic, the signal goroutine prevents that
+		},
+		"grandchild": func() {
+			self, _ := os.Executable()
+			c := exec.Command(self)
+			c.Env = append(os.Environ(), modeEnv+"=wait")
+			if err := c.Start(); err != nil {
+				os.Exit(4)
+			}
+			fmt.Printf("grandchild %d\n", c.Process.Pid)
+			_ = c.Wait()
+		},
+		"wait": func() {
+			ch := make(chan os.Signal, 1)
+			signal.Notify(ch, syscall.SIGTERM)
+			<-ch
+			os.Exit(0)
+		},
+	})
 }
 
 func start(t *testing.T, mode string, o Options) *Process {

@@ -2,7 +2,6 @@ package rie
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -52,18 +51,6 @@ func buildEnv(fn map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// copyTo returns one writer for the Stdout/Stderr options, nil if none.
-func copyTo(stdout, stderr io.Writer) io.Writer {
-	switch {
-	case stdout == nil:
-		return stderr
-	case stderr == nil || stderr == stdout:
-		return stdout
-	default:
-		return io.MultiWriter(stdout, stderr)
-	}
 }
 
 // lastLines returns the last n lines of s, joined with " | ".

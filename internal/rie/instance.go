@@ -108,7 +108,7 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		timeout: o.StartTimeout,
 		logger:  o.Logger,
 		sem:     make(chan struct{}, 1),
-		output:  copyTo(o.Stdout, o.Stderr),
+		output:  localproc.OutputOf(o.Stdout, o.Stderr),
 	}
 	i.life, i.endOfLife = context.WithCancel(context.Background())
 	if i.timeout <= 0 {

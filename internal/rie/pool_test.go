@@ -214,28 +214,17 @@ func TestPoolWaitsWhenEveryRuntimeIsBusy(t *testing.T) {
 	}
 }
 
-// children returns the live processes whose parent is this test process.
+// children returns the live processes whose parent is this test process, as
+// "pid (comm)" for messages.
 func children(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	kids, err := liveChildren(os.Getpid())
 	if err != nil {
 		t.Skip("no /proc")
 	}
-	self := strconv.Itoa(os.Getpid())
 	var out []string
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 2 && f[1] == self && f[0] != "Z" {
-			out = append(out, e.Name()+" "+string(b[:i+1]))
-		}
+	for _, k := range kids {
+		out = append(out, k.stat)
 	}
 	return out
 }
@@ -359,8 +348,29 @@ func TestMeasureColdStartAndRSS(t *testing.T) {
 // childPids returns the live children of pid. (The emulator starts the
 // bootstrap in a process group of its own.)
 func childPids(pid int) []int {
-	entries, _ := os.ReadDir("/proc")
+	kids, _ := liveChildren(pid)
 	var pids []int
+	for _, k := range kids {
+		pids = append(pids, k.pid)
+	}
+	return pids
+}
+
+// procChild is a live child process found in /proc.
+type procChild struct {
+	pid  int
+	stat string // "<pid> <pid> (<comm>)": its /proc directory and the head of its stat line
+}
+
+// liveChildren returns the processes in /proc, other than zombies, whose
+// parent is ppid.
+func liveChildren(ppid int) ([]procChild, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	parent := strconv.Itoa(ppid)
+	var out []procChild
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
 		if err != nil {
@@ -371,12 +381,12 @@ func childPids(pid int) []int {
 			continue
 		}
 		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 2 && f[1] == strconv.Itoa(pid) && f[0] != "Z" {
-			n, _ := strconv.Atoi(e.Name())
-			pids = append(pids, n)
+		if len(f) > 2 && f[1] == parent && f[0] != "Z" {
+			pid, _ := strconv.Atoi(e.Name())
+			out = append(out, procChild{pid: pid, stat: e.Name() + " " + string(b[:i+1])})
 		}
 	}
-	return pids
+	return out, nil
 }
 
 // gone reports whether pid has exited (a zombie has).

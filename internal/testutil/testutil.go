@@ -1,6 +1,7 @@
 // Package testutil holds what the project's tests share: the CI check, the
 // rule for a missing tool (skip with the install command on a developer
-// machine, fail under CI) and a buffer that a child process writes while the
+// machine, fail under CI), the TestMain of a test binary that doubles as a
+// child process, and a buffer that a child process writes while the
 // test reads it.
 package testutil
 
@@ -37,6 +38,21 @@ func Missing(t testing.TB, reason string) {
 		return
 	}
 	t.Skip(reason)
+}
+
+// MainOrChild is the TestMain of a test binary that also plays the child
+// processes its tests start (re-executing os.Executable()): with the
+// environment variable modeEnv unset or empty it runs the tests; set to a key
+// of children, it runs that function instead, which ends the process with
+// os.Exit or returns for exit status 0.
+func MainOrChild(m *testing.M, modeEnv string, children map[string]func()) {
+	mode := os.Getenv(modeEnv)
+	if mode == "" {
+		os.Exit(m.Run())
+	}
+	if child, ok := children[mode]; ok {
+		child()
+	}
 }
 
 // LockedBuffer is a bytes.Buffer safe for one writer (a child process, a
