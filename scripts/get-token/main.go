@@ -16,13 +16,10 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -31,6 +28,7 @@ import (
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/cli"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/passwords"
 )
 
@@ -39,10 +37,9 @@ import (
 const DefaultPasswordEnv = "COGNITO_PASSWORD"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int {
+		return run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	})
 }
 
 type options struct {
@@ -59,8 +56,7 @@ type options struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var o options
-	fs := flag.NewFlagSet("get-token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("get-token", stderr)
 	o.aws.Register(fs)
 	fs.StringVar(&o.username, "username", "", "user to sign in (required)")
 	fs.StringVar(&o.clientID, "client-id", "", "app client id (default: stack output UserPoolClientId)")
@@ -74,11 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "usage: get-token --username USER [--client-id ID | --stack NAME] [--token access|id] [--password-stdin | --passwords-file FILE | env "+DefaultPasswordEnv+"]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := cli.Parse(fs, args); !ok {
+		return code
 	}
 	if err := o.check(fs.NArg()); err != nil {
 		fmt.Fprintln(stderr, "get-token:", err)

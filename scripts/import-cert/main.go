@@ -16,15 +16,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +28,7 @@ import (
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/cli"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/selfsigned"
 )
 
@@ -52,10 +49,9 @@ type ACMAPI interface {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], time.Now, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int {
+		return run(ctx, os.Args[1:], time.Now, os.Stdout, os.Stderr)
+	})
 }
 
 type options struct {
@@ -73,8 +69,7 @@ type options struct {
 func run(ctx context.Context, args []string, now func() time.Time, stdout, stderr io.Writer) int {
 	var o options
 	var domain string
-	fs := flag.NewFlagSet("import-cert", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("import-cert", stderr)
 	o.aws.Register(fs)
 	fs.StringVar(&domain, "domain", "", "comma-separated DNS names; the first is the common name (default *.<region>.elb.amazonaws.com)")
 	fs.StringVar(&o.name, "name", "tenant-routing", "value of the "+TagName+" tag identifying this certificate")
@@ -84,11 +79,8 @@ func run(ctx context.Context, args []string, now func() time.Time, stdout, stder
 	fs.BoolVar(&o.reuse, "reuse", true, "reuse an earlier import with the same names and tags")
 	fs.StringVar(&o.certOut, "cert-out", "", "also write the certificate PEM here (for curl --cacert)")
 	fs.StringVar(&o.keyOut, "key-out", "", "also write the private key PEM here (mode 0600, must not exist; implies a new import)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := cli.Parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || o.days < 1 || o.days > 3650 || o.name == "" {
 		fmt.Fprintln(stderr, "usage: import-cert [--domain NAMES] [--name TAG] [--days N] [--reuse=false] [--cert-out F] [--key-out F] [--region R] [--profile P]")

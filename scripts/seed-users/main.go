@@ -34,14 +34,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -49,15 +46,15 @@ import (
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/cli"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/directory"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/seed"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int {
+		return run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	})
 }
 
 type options struct {
@@ -84,8 +81,7 @@ const (
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	var o options
-	fs := flag.NewFlagSet("seed-users", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("seed-users", stderr)
 	o.aws.Register(fs)
 	fs.StringVar(&o.users, "users", "", "users CSV with header username,email,tenant (required)")
 	fs.StringVar(&o.stack, "stack", contract.DefaultStackName, "shared stack of the deployment: UserPoolId from it, TenantIds from its cell stacks <stack>-Cell-*")
@@ -105,11 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "       seed-users --export-memberships FILE [--stack NAME | --user-pool-id ID --tenants A,B]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := cli.Parse(fs, args); !ok {
+		return code
 	}
 	if err := o.check(fs.NArg()); err != nil {
 		fmt.Fprintln(stderr, "seed-users:", err)
@@ -165,12 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	// 3. AWS config and stack outputs (read-only).
-	cfg, err := awsenv.Load(ctx, o.aws)
-	if err != nil {
-		fmt.Fprintln(stderr, "seed-users:", err)
-		return exitFailure
-	}
-	poolID, tenants, err := poolAndTenants(ctx, cfg, o)
+	client, poolID, tenants, err := connect(ctx, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "seed-users:", err)
 		return exitFailure
@@ -184,11 +172,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	// 4. Seed.
-	client := cip.NewFromConfig(cfg, func(co *cip.Options) {
-		if o.endpoint != "" {
-			co.BaseEndpoint = aws.String(o.endpoint)
-		}
-	})
 	_, summary, err := seed.Run(ctx, client, users, seed.Options{
 		UserPoolID:     poolID,
 		StackTenants:   knownTenants,
@@ -236,6 +219,25 @@ func (o *options) check(nargs int) error {
 	return nil
 }
 
+// connect loads the AWS config and returns the Cognito client (at --endpoint
+// when given), the user pool id and the deployment's tenant ids.
+func connect(ctx context.Context, o options) (*cip.Client, string, []string, error) {
+	cfg, err := awsenv.Load(ctx, o.aws)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	poolID, tenants, err := poolAndTenants(ctx, cfg, o)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	client := cip.NewFromConfig(cfg, func(co *cip.Options) {
+		if o.endpoint != "" {
+			co.BaseEndpoint = aws.String(o.endpoint)
+		}
+	})
+	return client, poolID, tenants, nil
+}
+
 // poolAndTenants returns the user pool id (--user-pool-id, else the shared
 // stack's UserPoolId) and the deployment's tenant ids (--tenants, else every
 // cell stack's TenantIds, plus the shared stack's own TenantIds from before
@@ -279,21 +281,11 @@ func exportMemberships(ctx context.Context, o options, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "seed-users: %s exists: it is never overwritten (it may hold the only copy of the memberships); choose another file\n", o.exportFile)
 		return exitFailure
 	}
-	cfg, err := awsenv.Load(ctx, o.aws)
+	client, poolID, tenants, err := connect(ctx, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "seed-users:", err)
 		return exitFailure
 	}
-	poolID, tenants, err := poolAndTenants(ctx, cfg, o)
-	if err != nil {
-		fmt.Fprintln(stderr, "seed-users:", err)
-		return exitFailure
-	}
-	client := cip.NewFromConfig(cfg, func(co *cip.Options) {
-		if o.endpoint != "" {
-			co.BaseEndpoint = aws.String(o.endpoint)
-		}
-	})
 	users, err := seed.ExportMemberships(ctx, client, poolID, tenants)
 	if err != nil {
 		fmt.Fprintln(stderr, "seed-users:", err)

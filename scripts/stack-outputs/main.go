@@ -16,29 +16,25 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/cli"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/directory"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int {
+		return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	})
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -50,19 +46,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dirMode  bool
 		format   string
 	)
-	fs := flag.NewFlagSet("stack-outputs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("stack-outputs", stderr)
 	flags.Register(fs)
 	fs.StringVar(&stack, "stack", contract.DefaultStackName, "shared stack of the deployment")
 	fs.StringVar(&key, "key", "", "print only this output's value")
 	fs.BoolVar(&dirMode, "directory", false, "print the tenant directory (tenant -> cell -> URL) of the deployment")
 	fs.StringVar(&format, "format", "table", "with --directory: table, json or tsv")
 	fs.StringVar(&endpoint, "endpoint", "", "CloudFormation endpoint URL (default: SDK resolution incl. AWS_ENDPOINT_URL_CLOUDFORMATION)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := cli.Parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || stack == "" {
 		fmt.Fprintln(stderr, "usage: stack-outputs [--stack NAME] [--key OUTPUT | --directory [--format table|json|tsv]] [--region R] [--profile P]")
