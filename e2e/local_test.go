@@ -257,7 +257,7 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	run.stop(t)
 
 	// A second start works, and finds the ports free again.
-	second := startLocal(t, root, bin, workDir, "--template", st.Template)
+	second := startLocal(t, root, bin, workDir, "--assembly", st.Assembly)
 	second.stop(t)
 }
 

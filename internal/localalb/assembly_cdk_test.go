@@ -34,7 +34,7 @@ func TestLoadCDKAssembly(t *testing.T) {
 		t.Fatalf("cells: %+v", asm.Cells)
 	}
 	wantID := Identity{PoolLogicalID: cdkPool, ClientLogicalID: cdkClient, Groups: []string{"tenant-A", "tenant-B"}}
-	if !reflect.DeepEqual(asm.Identity, wantID) {
+	if !reflect.DeepEqual(identityFacts(t, asm.Identity), wantID) {
 		t.Errorf("Identity = %+v, want %+v", asm.Identity, wantID)
 	}
 	m := asm.Cells[0].Model
@@ -83,6 +83,13 @@ func TestReadCDKAssemblyIdentity(t *testing.T) {
 	}
 	if id.PoolLogicalID != cdkPool || id.ClientLogicalID != cdkClient || !reflect.DeepEqual(id.Groups, []string{"tenant-A", "tenant-B"}) {
 		t.Errorf("identity %+v", id)
+	}
+	var client struct {
+		AccessTokenValidity int
+		ExplicitAuthFlows   []string
+	}
+	if err := id.Client.DecodeProperties(&client); err != nil || client.AccessTokenValidity != 60 || len(client.ExplicitAuthFlows) != 3 {
+		t.Errorf("client properties %+v, %v", client, err)
 	}
 }
 

@@ -16,6 +16,9 @@ type Identity struct {
 	// Groups are the GroupName of every AWS::Cognito::UserPoolGroup of the
 	// cell stacks (nested stacks included), sorted.
 	Groups []string
+	// Pool and Client are the two resources as written (local mode decodes
+	// the password policy and the client's token settings from them).
+	Pool, Client Resource
 }
 
 // ReadAssemblyIdentity returns only the identity facts of the cloud assembly
@@ -57,6 +60,7 @@ func (a *asmLoader) identity(shared *asmStack) (Identity, error) {
 		return id, fmt.Errorf("stack %s: %d user pools and %d user pool clients; the shared stack has exactly one of each", shared.name, len(pools), len(clients))
 	}
 	id.PoolLogicalID, id.ClientLogicalID = pools[0].LogicalID, clients[0].LogicalID
+	id.Pool, id.Client = pools[0], clients[0]
 	return id, nil
 }
 

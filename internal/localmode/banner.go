@@ -17,7 +17,7 @@ const bannerTenants = 4
 func printBanner(w io.Writer, repoRoot string, st State) {
 	r := func(p string) string { return shellQuote(rel(repoRoot, p)) }
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Local tenant routing is up. Everything below is served from the synthesized template.")
+	fmt.Fprintln(w, "Local tenant routing is up. Everything below is served from the synthesized cloud assembly.")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  CELL\tHTTPS URL\tHTTP URL (redirects)\tTENANTS")
 	for _, c := range st.Cells {
@@ -56,12 +56,8 @@ Paste into a shell at the repository root:
 			r(st.CACert), first.URL, crossTenant,
 			firstCell.HTTPURL, first.ID)
 	}
-	fmt.Fprintf(w, "\nThe smoke matrix against this system:\n")
-	if len(st.Cells) == 1 {
-		fmt.Fprintf(w, "  scripts/smoke.sh --base-url %s --http-url %s --cacert %s \\\n", st.BaseURL, st.HTTPURL, r(st.CACert))
-	} else {
-		fmt.Fprintf(w, "  scripts/smoke.sh --directory %s --cacert %s \\\n", r(st.DirectoryTSV), r(st.CACert))
-	}
+	fmt.Fprintf(w, "\nThe smoke matrix against this system (every cell, from the tenant directory):\n")
+	fmt.Fprintf(w, "  scripts/smoke.sh --directory %s --cacert %s \\\n", r(st.DirectoryTSV), r(st.CACert))
 	fmt.Fprintf(w, `    --users %s --passwords-file %s --client-id %s \
     --endpoint %s --region %s --bin-dir %s
 

@@ -1,15 +1,13 @@
 package localmode
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localproc"
 )
 
 // Cell is one cell of the app as local mode serves it: one local ALB (the
@@ -29,22 +27,13 @@ func (c *Cell) BaseURL() string { return fmt.Sprintf("https://127.0.0.1:%d", c.H
 // HTTPURL is the cell's HTTP (redirect) listener address.
 func (c *Cell) HTTPURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort) }
 
-// cellOf returns the cell id of a stack of the deployment: the cell of a
-// cell stack, and the default cell for the one stack of a single-stack app.
-func cellOf(sharedStack, stackName string) string {
-	if c, ok := contract.CellFromStackName(sharedStack, stackName); ok {
-		return c
-	}
-	return contract.DefaultCell
-}
-
 // tenantsOf lists the tenants a cell's model serves: the TENANT_ID of every
 // function a target group targets, sorted.
 func tenantsOf(m *localalb.Model) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, id := range targetFunctions(m) {
-		t := firstNonEmpty(m.Functions[id].Env["TENANT_ID"], id)
+		t := firstNonEmpty(m.Functions[id].Env[localalb.TenantEnv], id)
 		if !seen[t] {
 			seen[t] = true
 			out = append(out, t)
@@ -101,26 +90,21 @@ func cellPorts(cells []*Cell, cognitoPort int) []portUse {
 	return uses
 }
 
-// checkPorts fails, before anything is started, when a port is out of range,
-// chosen twice (cell port ranges overlapping each other or --cognito-port) or
-// busy, naming the flag and the cell.
+// checkPorts fails, before anything is started, when a port is chosen twice
+// (cell port ranges overlapping each other or --cognito-port), out of range
+// or busy, naming the flag and the cell.
 func checkPorts(uses []portUse) error {
 	seen := map[int]string{}
 	for _, u := range uses {
-		if u.port < 1 || u.port > 65535 {
-			return fmt.Errorf("%s: port %d is not between 1 and 65535", u.what, u.port)
-		}
 		if other, dup := seen[u.port]; dup {
 			return fmt.Errorf("port %d is chosen twice, by %s and by %s: move one range with its flag", u.port, other, u.what)
 		}
 		seen[u.port] = u.what
 	}
 	for _, u := range uses {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(u.port)))
-		if err != nil {
-			return fmt.Errorf("port %d (%s) is busy on 127.0.0.1: stop what uses it or choose another port with the flag: %w", u.port, u.what, err)
+		if err := localproc.CheckPortFree("127.0.0.1", u.port, u.what); err != nil {
+			return err
 		}
-		l.Close()
 	}
 	return nil
 }
@@ -166,60 +150,31 @@ func allTenants(cells []*Cell) []string {
 	return out
 }
 
-// stackTemplate is one synthesized stack with ALB resources.
-type stackTemplate struct {
-	StackName string
-	JSON      []byte
+// cellsOf returns the cells of a loaded cloud assembly (in the assembly's
+// cell order; placeCells sorts them again).
+func cellsOf(asm *localalb.Assembly) []*Cell {
+	cells := make([]*Cell, 0, len(asm.Cells))
+	for _, c := range asm.Cells {
+		cells = append(cells, &Cell{ID: c.ID, StackName: c.StackName, Model: c.Model, Tenants: tenantsOf(c.Model)})
+	}
+	return cells
 }
 
-// loadCells loads one cell per stack template. Today's single-stack app is
-// one cell: its stack is not named like a cell stack, so it is the default
-// cell.
-func loadCells(stacks []stackTemplate, sharedStack string, r localalb.Resolver) ([]*Cell, error) {
-	cells := make([]*Cell, 0, len(stacks))
-	seen := map[string]string{}
-	for _, s := range stacks {
-		id := cellOf(sharedStack, s.StackName)
-		if other, dup := seen[id]; dup {
-			return nil, fmt.Errorf("stacks %s and %s are both cell %s", other, s.StackName, id)
-		}
-		seen[id] = s.StackName
-		m, err := loadModel(s, r)
-		if err != nil {
-			return nil, err
-		}
-		cells = append(cells, &Cell{ID: id, StackName: s.StackName, Model: m, Tenants: tenantsOf(m)})
+// reloadModels replaces each cell's model by the one of the same cell stack
+// in asm (the same assembly loaded with other Resolver values).
+func reloadModels(cells []*Cell, asm *localalb.Assembly) error {
+	models := map[string]*localalb.Model{}
+	for _, c := range asm.Cells {
+		models[c.StackName] = c.Model
 	}
-	if len(cells) == 0 {
-		return nil, errors.New("the app has no stack with a load balancer")
-	}
-	return cells, nil
-}
-
-// reloadModels loads each cell's model again with r (same stacks, same
-// order as loadCells was given).
-func reloadModels(cells []*Cell, stacks []stackTemplate, r localalb.Resolver) error {
-	byStack := map[string]*Cell{}
 	for _, c := range cells {
-		byStack[c.StackName] = c
-	}
-	for _, s := range stacks {
-		m, err := loadModel(s, r)
-		if err != nil {
-			return err
+		m := models[c.StackName]
+		if m == nil {
+			return fmt.Errorf("stack %s is no longer in the cloud assembly", c.StackName)
 		}
-		byStack[s.StackName].Model = m
+		c.Model = m
 	}
 	return nil
-}
-
-func loadModel(s stackTemplate, r localalb.Resolver) (*localalb.Model, error) {
-	r.StackName = s.StackName
-	m, err := localalb.LoadTemplate(s.JSON, r)
-	if err != nil {
-		return nil, fmt.Errorf("load the listeners and rules of stack %s: %w", s.StackName, err)
-	}
-	return m, nil
 }
 
 // targetFunctions lists the Lambda functions that some target group targets,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/rie"
 )
 
 func TestPlaceCellsOrdersNumericIdsFirstAndAssignsPorts(t *testing.T) {
@@ -68,15 +69,6 @@ func TestAbbreviate(t *testing.T) {
 	}
 }
 
-func TestCellOfTheSingleStackIsTheDefaultCell(t *testing.T) {
-	if got := cellOf("TenantRouting", "TenantRouting"); got != "1" {
-		t.Errorf("single stack: cell %q, want 1", got)
-	}
-	if got := cellOf("TenantRouting", "TenantRouting-Cell-eu-2"); got != "eu-2" {
-		t.Errorf("cell stack: cell %q, want eu-2", got)
-	}
-}
-
 func TestDirectoryFiles(t *testing.T) {
 	cells := []CellState{
 		{Cell: "1", Stack: "TR-Cell-1", BaseURL: "https://127.0.0.1:8443", HTTPURL: "http://127.0.0.1:8080", Tenants: []string{"tenant-A", "tenant-B"}},
@@ -114,67 +106,79 @@ func TestDirectoryFiles(t *testing.T) {
 	}
 }
 
-// cellTemplate is a minimal cell stack: an ALB with an HTTPS listener and,
-// per tenant, a function with TENANT_ID, its target group and a rule.
-func cellTemplate(t *testing.T, tenants ...string) []byte {
-	t.Helper()
-	res := map[string]any{
-		"LB": map[string]any{"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": map[string]any{"Type": "application"}},
-		"L443": map[string]any{"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": map[string]any{
-			"LoadBalancerArn": map[string]any{"Ref": "LB"}, "Port": 443, "Protocol": "HTTPS",
-			"Certificates":   []any{map[string]any{"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/x"}},
-			"DefaultActions": []any{map[string]any{"Type": "fixed-response", "FixedResponseConfig": map[string]any{"StatusCode": "404"}}},
-		}},
-	}
-	for i, tenant := range tenants {
-		n := string(rune('A' + i))
-		res["Fn"+n] = map[string]any{"Type": "AWS::Lambda::Function", "Properties": map[string]any{
-			"Runtime": "provided.al2023", "Handler": "bootstrap", "Environment": map[string]any{"Variables": map[string]any{"TENANT_ID": tenant}},
-		}}
-		res["TG"+n] = map[string]any{"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": map[string]any{
-			"TargetType": "lambda", "Targets": []any{map[string]any{"Id": map[string]any{"Fn::GetAtt": []any{"Fn" + n, "Arn"}}}},
-		}}
-		res["Rule"+n] = map[string]any{"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": map[string]any{
-			"ListenerArn": map[string]any{"Ref": "L443"}, "Priority": 10 * (i + 1),
-			"Conditions": []any{map[string]any{"Field": "path-pattern", "Values": []any{"/" + tenant + "/*"}}},
-			"Actions":    []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": "TG" + n}}},
-		}}
-	}
-	b, err := json.Marshal(map[string]any{"Resources": res})
+func TestCellsOfTheAssemblyServeEveryCellStack(t *testing.T) {
+	r := localalb.Resolver{Region: "us-east-1", Refs: map[string]string{poolLogicalID: "us-east-1_abcdefghi", clientLogicalID: "client1"}}
+	asm, err := localalb.LoadAssembly(assemblyDir, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
-}
-
-func TestLoadCellsServesEveryCellStack(t *testing.T) {
-	stacks := []stackTemplate{
-		{StackName: "TR-Cell-2", JSON: cellTemplate(t, "tenant-C")},
-		{StackName: "TR-Cell-1", JSON: cellTemplate(t, "tenant-B", "tenant-A")},
-	}
-	cells, err := loadCells(stacks, "TR", localalb.Resolver{Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cells := cellsOf(asm)
 	placeCells(cells, 8443, 8080)
-	if len(cells) != 2 || cells[0].ID != "1" || cells[1].ID != "2" || cells[1].HTTPSPort != 8444 || cells[1].HTTPPort != 8081 {
-		t.Fatalf("cells: %+v %+v", cells[0], cells[1])
+	var ids []string
+	for _, c := range cells {
+		ids = append(ids, c.ID)
 	}
-	if got := strings.Join(cells[0].Tenants, ","); got != "tenant-A,tenant-B" || cells[0].StackName != "TR-Cell-1" {
+	if !reflect.DeepEqual(ids, []string{"1", "2", "eu-1"}) || cells[2].HTTPSPort != 8445 || cells[2].HTTPPort != 8082 {
+		t.Fatalf("cells %v, eu-1 ports %d %d", ids, cells[2].HTTPSPort, cells[2].HTTPPort)
+	}
+	if got := strings.Join(cells[0].Tenants, ","); got != "tenant-A,tenant-B" || cells[0].StackName != "TenantRouting-Cell-1" {
 		t.Errorf("cell 1 tenants %s, stack %s", got, cells[0].StackName)
 	}
-	if got := allTenants(cells); !reflect.DeepEqual(got, []string{"tenant-A", "tenant-B", "tenant-C"}) {
+	if got := allTenants(cells); !reflect.DeepEqual(got, []string{"tenant-A", "tenant-B", "tenant-C", "tenant-D"}) {
 		t.Errorf("all tenants %v", got)
 	}
-	names := namesOf(cells[0].Model)
-	if names.rules["RuleA"] != "tenant-B" || names.functions["FnB"] != "tenant-A" {
-		t.Errorf("names %+v", names)
+	r.Region = "eu-west-1"
+	again, err := localalb.LoadAssembly(assemblyDir, r)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := reloadModels(cells, stacks, localalb.Resolver{Region: "eu-west-1"}); err != nil || cells[1].Model.Region != "eu-west-1" {
-		t.Errorf("reload: %v, region %s", err, cells[1].Model.Region)
+	if err := reloadModels(cells, again); err != nil || cells[2].Model.Region != "eu-west-1" || cells[2].Model != again.Cells[2].Model {
+		t.Errorf("reload: %v, region %s", err, cells[2].Model.Region)
 	}
-	stacks = append(stacks, stackTemplate{StackName: "TR", JSON: cellTemplate(t, "x")})
-	if _, err := loadCells(stacks, "TR", localalb.Resolver{}); err == nil || !strings.Contains(err.Error(), "both cell 1") {
-		t.Errorf("two stacks for cell 1: err = %v", err)
+	if err := reloadModels([]*Cell{{ID: "9", StackName: "TenantRouting-Cell-9"}}, again); err == nil {
+		t.Error("reload of a cell the assembly lacks succeeded")
+	}
+}
+
+func TestCellInvokersOneRuntimePerTenant(t *testing.T) {
+	const issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abcdefghi"
+	asm, err := localalb.LoadAssembly(assemblyDir, localalb.Resolver{Region: "us-east-1",
+		Refs: map[string]string{poolLogicalID: "us-east-1_abcdefghi", clientLogicalID: "client1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing starts before a first invoke: the binaries need not exist.
+	pool, err := rie.NewPool(rie.PoolOptions{Emulator: "/nonexistent/rie", Bootstrap: "/nonexistent/bootstrap", LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	names := map[string]string{}
+	for _, c := range cellsOf(asm) {
+		invokers, err := cellInvokers(pool, c, "us-east-1", names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(invokers) != len(c.Tenants) {
+			t.Errorf("cell %s: %d invokers for tenants %v", c.ID, len(invokers), c.Tenants)
+		}
+		for key, inv := range invokers {
+			fn := c.Model.Functions[key]
+			if fn == nil {
+				t.Fatalf("cell %s: invoker key %s is not a function key of the model", c.ID, key)
+			}
+			if got := inv.(*rie.Function).Name(); got != "fn-"+fn.Env["TENANT_ID"] {
+				t.Errorf("cell %s: %s runs as %s", c.ID, key, got)
+			}
+			if fn.Env["TOKEN_ISSUER"] != issuer || fn.Env["APP_CLIENT_ID"] != "client1" {
+				t.Errorf("cell %s: %s env %v", c.ID, key, fn.Env)
+			}
+		}
+	}
+	if len(names) != 4 {
+		t.Errorf("runtimes %v, want one per tenant", names)
+	}
+	if _, err := cellInvokers(pool, cellsOf(asm)[0], "us-east-1", names); err == nil || !strings.Contains(err.Error(), "both serve tenant tenant-A") {
+		t.Errorf("a tenant served twice: err = %v", err)
 	}
 }

@@ -3,16 +3,15 @@ package localmode
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal"
 )
 
 // PoolID returns the deterministic, AWS-shaped user pool id
@@ -39,34 +38,16 @@ func cognitoConfig(region string) map[string]any {
 	}
 }
 
-// writePoolFile pre-seeds cognito-local's database with the template's pool
-// under the chosen id. cognito-local's CreateUserPool API cannot choose the
-// id, so this one file is written directly; the client and the groups go
-// through the real API afterwards.
-func writePoolFile(cognitoDir, poolID string, id Identity) error {
-	options := map[string]any{
-		"Id":                 poolID,
-		"Name":               firstNonEmpty(id.PoolName, id.PoolLogicalID),
-		"UsernameAttributes": []string{},
-		"MfaConfiguration":   "OFF",
-	}
+// poolOf is the template's user pool as cognito-local stores it, under the
+// chosen id, with every tenant group: written before cognito-local starts
+// (cognito-local's CreateUserPool cannot choose the id, and one file write
+// is fast for 1,000 groups). The app client goes through the real API.
+func poolOf(poolID string, id Identity) cognitolocal.Pool {
+	options := map[string]any{"UsernameAttributes": []string{}, "MfaConfiguration": "OFF"}
 	if len(id.PasswordPolicy) > 0 {
 		options["Policies"] = map[string]any{"PasswordPolicy": id.PasswordPolicy}
 	}
-	doc := map[string]any{"Options": options, "Users": map[string]any{}, "Groups": map[string]any{}}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode pool file: %w", err)
-	}
-	dbDir := filepath.Join(cognitoDir, ".cognito", "db")
-	if err := os.MkdirAll(dbDir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", dbDir, err)
-	}
-	path := filepath.Join(dbDir, poolID+".json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return cognitolocal.Pool{ID: poolID, Name: firstNonEmpty(id.PoolName, id.PoolLogicalID), Options: options, Groups: id.Groups}
 }
 
 // newCognitoClient returns an SDK client bound to cognito-local. The static
@@ -80,9 +61,9 @@ func newCognitoClient(endpoint, region string) *cip.Client {
 	})
 }
 
-// provisionIdentity creates the template's app client and tenant groups in
-// cognito-local and returns the client id.
-func provisionIdentity(ctx context.Context, c *cip.Client, poolID string, id Identity) (string, error) {
+// createClient creates the template's app client in cognito-local (the
+// pool and its groups exist already: poolOf) and returns the client id.
+func createClient(ctx context.Context, c *cip.Client, poolID string, id Identity) (string, error) {
 	in := &cip.CreateUserPoolClientInput{
 		UserPoolId:     aws.String(poolID),
 		ClientName:     aws.String(firstNonEmpty(id.Client.Name, id.ClientLogicalID)),
@@ -110,11 +91,6 @@ func provisionIdentity(ctx context.Context, c *cip.Client, poolID string, id Ide
 	out, err := c.CreateUserPoolClient(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("create app client %s: %w", id.ClientLogicalID, err)
-	}
-	for _, g := range id.Groups {
-		if _, err := c.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(poolID), GroupName: aws.String(g)}); err != nil {
-			return "", fmt.Errorf("create group %s: %w", g, err)
-		}
 	}
 	return aws.ToString(out.UserPoolClient.ClientId), nil
 }

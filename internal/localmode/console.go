@@ -14,9 +14,9 @@ import (
 
 // The console belongs to local mode: progress (one line per step), the ready
 // table, one short line per request and each function's own log lines
-// prefixed with its tenant. Everything a child process prints goes to its own
-// file under <WorkDir>/logs and reaches the console only as the tail shown
-// when that child fails.
+// prefixed with its tenant (poolConsole). Everything a child process prints
+// goes to its own file under <WorkDir>/logs and reaches the console only as
+// the tail shown when that child fails.
 
 // tailLines is how many lines of a failed child's log the console shows.
 const tailLines = 40
@@ -146,35 +146,4 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.fn(bytes.TrimSuffix(line, []byte("\r")))
 		p = p[i+1:]
 	}
-}
-
-// functionOutput is the writer of one function's runtime emulator: every line
-// goes to the function's log file; the function's own lines also go to the
-// console prefixed with its tenant ("[tenant-A] {...}", as `sam local` shows
-// them), while the emulator's own lines ((rapid), START/END/REPORT) stay in
-// the file.
-func functionOutput(file io.Writer, con *console, tenant string) io.Writer {
-	prefix := "[" + tenant + "] "
-	lw := &lineWriter{fn: func(line []byte) {
-		if isEmulatorLine(line) || len(bytes.TrimSpace(line)) == 0 {
-			return
-		}
-		con.printf("%s%s\n", prefix, line)
-	}}
-	return io.MultiWriter(file, lw)
-}
-
-// isEmulatorLine reports whether a line of a runtime emulator's output is the
-// emulator's own (not the function's).
-func isEmulatorLine(line []byte) bool {
-	s := string(line)
-	if strings.Contains(s, "(rapid)") {
-		return true
-	}
-	for _, p := range []string{"START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START ", "INIT_REPORT "} {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,69 +8,51 @@ import (
 	"testing"
 )
 
-// emulatorOutput is what one runtime emulator printed for one invoke
-// (captured from a run), the function's own line in the middle.
-const emulatorOutput = `02 Dec 2026 15:01:39,074 [INFO] (rapid) exec '/w/.local/build/lambda/bootstrap' (cwd=/w, handler=)
-02 Dec 2026 15:02:01,223 [INFO] (rapid) INIT REPORT(durationMs: 44.042000)
-START RequestId: 581890b0-a83d-4ffe-b43c-480f474d6aca Version: $LATEST
-02 Dec 2026 15:02:01,224 [INFO] (rapid) INVOKE START(requestId: 581890b0-a83d-4ffe-b43c-480f474d6aca)
-{"time":"2026-12-02T15:02:01.228310949Z","level":"INFO","msg":"request","tenant":"tenant-A","status":200,"decision":"allowed"}
-02 Dec 2026 15:02:01,230 [INFO] (rapid) INVOKE RTDONE(status: success, produced bytes: 0, duration: 5.617000ms)
-END RequestId: 581890b0-a83d-4ffe-b43c-480f474d6aca
-REPORT RequestId: 581890b0-a83d-4ffe-b43c-480f474d6aca	Init Duration: 0.07 ms	Duration: 51.71 ms	Billed Duration: 52 ms
-02 Dec 2026 15:02:02,519 [WARNING] (rapid) Reset initiated: SandboxTerminated
-`
-
-func TestFunctionOutputShowsOnlyTheFunctionsLinesPrefixedWithItsTenant(t *testing.T) {
-	var file, term strings.Builder
-	w := functionOutput(&file, newConsole(&term), "tenant-A")
-	// Written in odd pieces, as pipes deliver it.
-	for rest := emulatorOutput; rest != ""; {
-		n := min(37, len(rest))
-		if _, err := w.Write([]byte(rest[:n])); err != nil {
-			t.Fatal(err)
+func TestPoolConsoleShowsTheTenantNotTheRuntimeName(t *testing.T) {
+	var term strings.Builder
+	w := poolConsole{newConsole(&term)}
+	line := `{"time":"2026-12-02T15:02:01.228310949Z","level":"INFO","msg":"request","tenant":"tenant-A","status":200,"decision":"allowed"}`
+	for _, in := range []string{"[fn-tenant-A] " + line + "\n", "[fn-eu-tenant] x\n", "other\n"} {
+		if n, err := w.Write([]byte(in)); err != nil || n != len(in) {
+			t.Fatalf("Write(%q) = %d, %v", in, n, err)
 		}
-		rest = rest[n:]
 	}
-	if file.String() != emulatorOutput {
-		t.Errorf("the log file does not have every line:\n%s", file.String())
-	}
-	want := `[tenant-A] {"time":"2026-12-02T15:02:01.228310949Z","level":"INFO","msg":"request","tenant":"tenant-A","status":200,"decision":"allowed"}` + "\n"
+	want := "[tenant-A] " + line + "\n[eu-tenant] x\nother\n"
 	if term.String() != want {
 		t.Errorf("console:\n%s\nwant:\n%s", term.String(), want)
 	}
 }
 
+// The request lines below are localalb's (handler.go): the message names
+// the tenant and the rule priority, the attributes keep the logical ids.
 func TestRequestConsoleLineNamesTenantsAndPriorities(t *testing.T) {
-	names := tenantNames{
-		rules:     map[string]string{"RoutingTenantTenantBRule7A3B": "tenant-B"},
-		functions: map[string]string{"TenantTenantAFunction2314D1A1": "tenant-A"},
-	}
 	tests := []struct{ line, want string }{
-		{`{"time":"t","level":"INFO","msg":"request","cell":"1","listener":"RoutingLoadBalancerHttpsA53B174F","port":443,"method":"GET","path":"/tenant-A/x","rule":"RoutingTenantTenantARuleE5BB8F4C","priority":10,"jwt":"pass","jwt_reason":"","rewritten_path":"/x","target_group":"TenantTenantATargetGroup9782E78B","function":"TenantTenantAFunction2314D1A1","status":200,"error_reason":"","latency_ms":62.815}`,
+		{`{"time":"t","level":"INFO","msg":"GET /tenant-A/x 200 tenant=tenant-A rule=prio-10","cell":"1","listener":"RoutingLoadBalancerHttpsA53B174F","tenant":"tenant-A","port":443,"method":"GET","path":"/tenant-A/x","rule":"TenantTenantANestedStackTenantTenantANestedStackResource2B5A1A93/Rule","priority":10,"jwt":"pass","jwt_reason":"","rewritten_path":"/x","target_group":"TenantTenantANestedStackTenantTenantANestedStackResource2B5A1A93/TargetGroup3D7CD9B8","function":"TenantTenantANestedStackTenantTenantANestedStackResource2B5A1A93/Function","status":200,"error_reason":"","cold_start_ms":0,"latency_ms":62.815}`,
 			"GET /tenant-A/x -> tenant-A (priority 10) 200 62.8 ms"},
-		{`{"msg":"request","method":"GET","path":"/tenant-B/","rule":"RoutingTenantTenantBRule7A3B","priority":20,"jwt":"reject","jwt_reason":"missing token","function":"","status":401,"latency_ms":0.31}`,
+		{`{"msg":"GET /tenant-B/ 401 tenant=tenant-B rule=prio-20","tenant":"tenant-B","method":"GET","path":"/tenant-B/","rule":"RoutingTenantTenantBRule7A3B","priority":20,"jwt":"reject","jwt_reason":"missing token","function":"","status":401,"cold_start_ms":0,"latency_ms":0.31}`,
 			"GET /tenant-B/ -> tenant-B (priority 20) 401 jwt reject: missing token 0.3 ms"},
-		{`{"msg":"request","method":"GET","path":"/nope","rule":"default","priority":0,"jwt":"none","status":404,"latency_ms":0.2}`,
+		{`{"msg":"GET /nope 404 tenant=- rule=default","tenant":"","method":"GET","path":"/nope","rule":"default","priority":0,"jwt":"none","status":404,"latency_ms":0.2}`,
 			"GET /nope -> default action 404 0.2 ms"},
-		{`{"msg":"request","method":"GET","path":"","rule":"-","status":400,"error_reason":"bad escape","latency_ms":0.1}`,
+		{`{"msg":"GET  400 tenant=- rule=-","tenant":"","method":"GET","path":"","rule":"-","status":400,"error_reason":"bad escape","latency_ms":0.1}`,
 			"GET  -> no rule 400 (bad escape) 0.1 ms"},
-		{`{"msg":"request","method":"POST","path":"/tenant-A/","rule":"R","priority":10,"function":"TenantTenantAFunction2314D1A1","status":200,"latency_ms":812.4,"cold_start_ms":640.2}`,
+		{`{"msg":"POST /tenant-A/ 200 tenant=tenant-A rule=prio-10 cold start 640ms","tenant":"tenant-A","method":"POST","path":"/tenant-A/","rule":"R","priority":10,"function":"TenantTenantAFunction2314D1A1","status":200,"latency_ms":812.4,"cold_start_ms":640.2}`,
 			"POST /tenant-A/ -> tenant-A (priority 10) 200 812 ms (cold start 640 ms)"},
-		{`{"msg":"request","method":"GET","path":"/t/","rule":"Unknown","priority":7,"status":200,"cold_start":1500000000}`,
+		{`{"msg":"GET /t/ 200 tenant=Unknown rule=prio-7","tenant":"Unknown","method":"GET","path":"/t/","rule":"Unknown","priority":7,"status":200,"cold_start":1500000000}`,
 			"GET /t/ -> priority 7 200 (cold start 1500 ms)"},
-		{`{"msg":"request","port":80,"method":"GET","path":"/tenant-A/x","rule":"default","status":301,"latency_ms":0.1}`,
+		{`{"msg":"GET /t/ 200 tenant=TG1A2B3C4D rule=prio-7","tenant":"TG1A2B3C4D","target_group":"TG1A2B3C4D","method":"GET","path":"/t/","rule":"RuleE5BB8F4C","priority":7,"status":200}`,
+			"GET /t/ -> priority 7 200"},
+		{`{"msg":"GET /tenant-A/x 301 tenant=- rule=default","port":80,"method":"GET","path":"/tenant-A/x","rule":"default","status":301,"latency_ms":0.1}`,
 			"GET /tenant-A/x (port 80) -> default action 301 0.1 ms"},
 		{`{"level":"INFO","msg":"jwks fetched"}`, ""},
 		{`{"level":"WARN","msg":"jwks fetch failed","url":"http://x"}`, "alb warn: jwks fetch failed url=http://x"},
 		{`time=x level=INFO msg=request`, "alb: time=x level=INFO msg=request"},
 	}
 	for _, tc := range tests {
-		got := requestConsoleLine([]byte(tc.line), names)
+		got := requestConsoleLine([]byte(tc.line))
 		if got != tc.want {
 			t.Errorf("line %s\n got %q\nwant %q", tc.line, got, tc.want)
 		}
-		if strings.Contains(got, "Function2314") || strings.Contains(got, "RuleE5BB") {
+		if strings.Contains(got, "Function2314") || strings.Contains(got, "RuleE5BB") || strings.Contains(got, "Resource2B5A") {
 			t.Errorf("console line names a logical id: %s", got)
 		}
 	}
@@ -78,8 +60,8 @@ func TestRequestConsoleLineNamesTenantsAndPriorities(t *testing.T) {
 
 func TestRequestLogWritesTheFullLineToTheFileAndAShortOneToTheConsole(t *testing.T) {
 	var file, term strings.Builder
-	log := requestLog(&file, newConsole(&term), "eu-2", tenantNames{functions: map[string]string{"Fn1": "tenant-A"}}, true)
-	log.Info("request", "method", "GET", "path", "/tenant-A/", "rule", "Rule1", "priority", 10, "function", "Fn1", "status", 200)
+	log := requestLog(&file, newConsole(&term), "eu-2", true)
+	log.Info("GET /tenant-A/ 200 tenant=tenant-A rule=prio-10", "tenant", "tenant-A", "method", "GET", "path", "/tenant-A/", "rule", "Rule1", "priority", 10, "function", "Fn1", "status", 200)
 	if !strings.Contains(file.String(), `"rule":"Rule1"`) || !strings.Contains(file.String(), `"cell":"eu-2"`) {
 		t.Errorf("file line lacks the logical id or the cell: %s", file.String())
 	}

@@ -6,63 +6,88 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
 )
 
-const identityTemplate = `{"Resources":{
- "Pool":{"Type":"AWS::Cognito::UserPool","Properties":{"UserPoolName":"pool","Policies":{"PasswordPolicy":{"MinimumLength":14}}}},
- "Client":{"Type":"AWS::Cognito::UserPoolClient","Properties":{"ClientName":"spa","ExplicitAuthFlows":["ALLOW_USER_PASSWORD_AUTH"],"AccessTokenValidity":60,"TokenValidityUnits":{"AccessToken":"minutes"}}},
- "GroupB":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":"tenant-B","UserPoolId":{"Ref":"Pool"}}},
- "GroupA":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":"tenant-A","UserPoolId":{"Ref":"Pool"}}}
-}}`
+// assemblyDir is a real `cdk synth` of e2e/testdata/tenants-3cells.json
+// (tenant-A and tenant-B in cell 1, tenant-C in cell 2, tenant-D in cell
+// eu-1): manifest.json and the templates as CDK wrote them.
+const assemblyDir = "testdata/cdk-3cells"
+
+const (
+	poolLogicalID   = "IdentityUserPool96FE3B9B"
+	clientLogicalID = "IdentityUserPoolSpaClient33F8E0A2"
+)
 
 func TestReadIdentity(t *testing.T) {
-	id, err := ReadIdentity([]byte(identityTemplate))
+	id, err := ReadIdentity(assemblyDir, localalb.Resolver{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.PoolLogicalID != "Pool" || id.ClientLogicalID != "Client" || id.PoolName != "pool" {
+	if id.PoolLogicalID != poolLogicalID || id.ClientLogicalID != clientLogicalID {
 		t.Errorf("logical ids: %+v", id)
 	}
-	if got := strings.Join(id.Groups, ","); got != "tenant-A,tenant-B" {
-		t.Errorf("groups = %s, want sorted tenant-A,tenant-B", got)
+	if got := strings.Join(id.Groups, ","); got != "tenant-A,tenant-B,tenant-C,tenant-D" {
+		t.Errorf("groups = %s, want every cell's, sorted", got)
 	}
-	if id.Client.AccessTokenValidity != 60 || id.Client.TokenValidityUnits["AccessToken"] != "minutes" {
+	if id.Client.AccessTokenValidity != 60 || id.Client.TokenValidityUnits["AccessToken"] != "minutes" ||
+		!reflect.DeepEqual(id.Client.ExplicitAuthFlows, []string{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}) {
 		t.Errorf("client token validity not read: %+v", id.Client)
 	}
-	if id.PasswordPolicy["MinimumLength"] != float64(14) {
+	if id.PasswordPolicy["MinimumLength"] != float64(12) {
 		t.Errorf("password policy not read: %v", id.PasswordPolicy)
 	}
 }
 
 func TestReadIdentityErrors(t *testing.T) {
-	pool := `"P":{"Type":"AWS::Cognito::UserPool","Properties":{}}`
-	client := `"C":{"Type":"AWS::Cognito::UserPoolClient","Properties":{}}`
-	group := `"G":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":"t"}}`
+	secret := copyAssembly(t, func(name string, b []byte) []byte {
+		if name != "TenantRouting.template.json" {
+			return b
+		}
+		return []byte(strings.Replace(string(b), `"GenerateSecret": false`, `"GenerateSecret": true`, 1))
+	})
 	tests := []struct {
-		name, resources, want string
+		name, dir, stack, want string
 	}{
-		{"no pool", client + "," + group, "no AWS::Cognito::UserPool"},
-		{"two pools", pool + "," + strings.Replace(pool, `"P"`, `"P2"`, 1) + "," + client + "," + group, "two user pools"},
-		{"no client", pool + "," + group, "no AWS::Cognito::UserPoolClient"},
-		{"secret client", pool + `,"C":{"Type":"AWS::Cognito::UserPoolClient","Properties":{"GenerateSecret":true}},` + group, "GenerateSecret"},
-		{"no groups", pool + "," + client, "no AWS::Cognito::UserPoolGroup"},
-		{"non-literal group", pool + "," + client + `,"G":{"Type":"AWS::Cognito::UserPoolGroup","Properties":{"GroupName":{"Ref":"X"}}}`, "literal string"},
+		{"secret client", secret, "", "GenerateSecret"},
+		{"no such shared stack", assemblyDir, "Other", "no stack Other"},
+		{"not a cloud assembly", t.TempDir(), "", "manifest.json"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadIdentity([]byte(`{"Resources":{` + tc.resources + `}}`))
+			_, err := ReadIdentity(tc.dir, localalb.Resolver{StackName: tc.stack})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := ReadIdentity([]byte("{")); err == nil {
-		t.Fatal("malformed JSON accepted")
+}
+
+// copyAssembly copies the test assembly through edit (file name, content).
+func copyAssembly(t *testing.T, edit func(name string, b []byte) []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(assemblyDir)
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(assemblyDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), edit(e.Name(), b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func TestPoolIDHasTheDeployedShape(t *testing.T) {
@@ -78,13 +103,17 @@ func TestPoolIDHasTheDeployedShape(t *testing.T) {
 	}
 }
 
-func TestWritePoolFile(t *testing.T) {
-	dir := t.TempDir()
-	id, err := ReadIdentity([]byte(identityTemplate))
+func TestPoolOfHasEveryGroupAndThePasswordPolicy(t *testing.T) {
+	id, err := ReadIdentity(assemblyDir, localalb.Resolver{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writePoolFile(dir, "us-east-1_abcdefghi", id); err != nil {
+	p := poolOf("us-east-1_abcdefghi", id)
+	if p.ID != "us-east-1_abcdefghi" || p.Name != poolLogicalID || !reflect.DeepEqual(p.Groups, id.Groups) {
+		t.Errorf("pool %+v", p)
+	}
+	dir := t.TempDir()
+	if err := cognitolocal.WritePool(dir, p); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, ".cognito", "db", "us-east-1_abcdefghi.json")
@@ -92,37 +121,13 @@ func TestWritePoolFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"Id": "us-east-1_abcdefghi"`, `"UsernameAttributes": []`, `"MinimumLength": 14`} {
+	for _, want := range []string{`"Id": "us-east-1_abcdefghi"`, `"UsernameAttributes": []`, `"MinimumLength": 12`, `"GroupName": "tenant-D"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("pool file lacks %s:\n%s", want, b)
 		}
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("pool file mode %v, want 0600 (cognito-local stores passwords in it)", fi.Mode().Perm())
-	}
-}
-
-func TestTemplateFromAssembly(t *testing.T) {
-	dir := t.TempDir()
-	manifest := `{"artifacts":{
-	  "Tree":{"type":"cdk:tree"},
-	  "TenantRouting":{"type":"aws:cloudformation:stack","properties":{"templateFile":"TenantRouting.template.json"}},
-	  "Other":{"type":"aws:cloudformation:stack","properties":{"templateFile":"Other.template.json","stackName":"OtherName"}}}}`
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := templateFromAssembly(dir, "TenantRouting")
-	if err != nil || got != filepath.Join(dir, "TenantRouting.template.json") {
-		t.Fatalf("got %q, %v", got, err)
-	}
-	if got, err := templateFromAssembly(dir, "OtherName"); err != nil || !strings.HasSuffix(got, "Other.template.json") {
-		t.Fatalf("stackName property not honoured: %q, %v", got, err)
-	}
-	if _, err := templateFromAssembly(dir, ""); err == nil || !strings.Contains(err.Error(), "--stack") {
-		t.Fatalf("two stacks without --stack: err = %v", err)
-	}
-	if _, err := templateFromAssembly(dir, "Nope"); err == nil || !strings.Contains(err.Error(), "Nope") {
-		t.Fatalf("unknown stack: err = %v", err)
 	}
 }
 
@@ -218,7 +223,7 @@ func TestBannerNeverPrintsSecretsAndFitsTheTenants(t *testing.T) {
 		"--username demo-tenant-a --passwords-file .local/passwords.json",
 		"curl --cacert .local/alb-cert.pem -H \"Authorization: Bearer $TOKEN\" 'https://127.0.0.1:8443/tenant-A/orders/7?x=1'",
 		"'https://127.0.0.1:8443/tenant-B/'  # another tenant's path: 401",
-		"scripts/smoke.sh --base-url https://127.0.0.1:8443 --http-url http://127.0.0.1:8080",
+		"scripts/smoke.sh --directory .local/directory.tsv --cacert .local/alb-cert.pem",
 		"logs           .local/logs",
 	} {
 		if !strings.Contains(out, want) {

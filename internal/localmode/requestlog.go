@@ -8,53 +8,23 @@ import (
 	"math"
 	"sort"
 	"strings"
-
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
 )
 
-// The local ALBs log one structured (JSON) line per request. The full line
-// goes to logs/alb-requests.log; the console gets a short line that names
-// the tenant and the rule priority instead of CDK logical ids. This writer
-// knows only a few keys of the line and never fails on a line it does not
-// understand: the file keeps the line either way.
-
-// tenantNames maps the logical ids of one cell's rules and functions to the
-// tenant they serve.
-type tenantNames struct {
-	rules     map[string]string // rule logical id -> tenant
-	functions map[string]string // function logical id -> tenant
-}
-
-// namesOf reads which tenant each rule and function of a cell serves: a
-// function's tenant is its TENANT_ID (the stack sets it), a rule's is that of
-// the function its forward action targets.
-func namesOf(m *localalb.Model) tenantNames {
-	n := tenantNames{rules: map[string]string{}, functions: map[string]string{}}
-	for id, fn := range m.Functions {
-		if t := fn.Env["TENANT_ID"]; t != "" {
-			n.functions[id] = t
-		}
-	}
-	for _, lis := range m.Listeners {
-		for _, r := range lis.Rules {
-			for _, a := range r.Actions {
-				if a.TargetGroup != nil && a.TargetGroup.Function != nil {
-					if t := n.functions[a.TargetGroup.Function.LogicalID]; t != "" {
-						n.rules[r.LogicalID] = t
-					}
-				}
-			}
-		}
-	}
-	return n
-}
+// The local ALBs log one structured (JSON) line per request (localalb's
+// format: the message "GET /tenant-A/x 200 tenant=tenant-A rule=prio-10",
+// the attributes method, path, port, rule, priority, tenant, status, jwt,
+// jwt_reason, error_reason, latency_ms, cold_start_ms and the logical ids).
+// The full line goes to logs/alb-requests.log; the console gets a short line
+// that names the tenant and the rule priority instead of CDK logical ids.
+// This writer knows only a few attributes of the line and never fails on a
+// line it does not understand: the file keeps the line either way.
 
 // requestLog returns the logger for the ALB of one cell: JSON lines into
 // file, with the cell id, and a short line per request on the console.
 // showCell adds the cell to the console line (when there are several).
-func requestLog(file io.Writer, con *console, cell string, names tenantNames, showCell bool) *slog.Logger {
+func requestLog(file io.Writer, con *console, cell string, showCell bool) *slog.Logger {
 	lw := &lineWriter{fn: func(line []byte) {
-		if s := requestConsoleLine(line, names); s != "" {
+		if s := requestConsoleLine(line); s != "" {
 			if showCell {
 				s = "cell " + cell + "  " + s
 			}
@@ -75,16 +45,21 @@ func requestLog(file io.Writer, con *console, cell string, names tenantNames, sh
 //
 // The port is the template listener's, shown when it is not 443.
 //
-// A request line it cannot read is shown as the ALB wrote it; other records
-// are shown only at WARN and above.
-func requestConsoleLine(line []byte, names tenantNames) string {
+// A request line is a record with method and status. A line it cannot read
+// is shown as the ALB wrote it; other records are shown only at WARN and
+// above.
+func requestConsoleLine(line []byte) string {
 	var rec map[string]any
 	if err := json.Unmarshal(line, &rec); err != nil {
 		return "alb: " + string(line)
 	}
 	str := func(k string) string { s, _ := rec[k].(string); return s }
 	num := func(k string) (float64, bool) { f, ok := rec[k].(float64); return f, ok }
-	if str("msg") != "request" {
+	_, isRequest := num("status")
+	if isRequest {
+		_, isRequest = rec["method"].(string)
+	}
+	if !isRequest {
 		if lvl := str("level"); lvl == "WARN" || lvl == "ERROR" {
 			return "alb " + strings.ToLower(lvl) + ": " + str("msg") + otherAttrs(rec)
 		}
@@ -97,9 +72,9 @@ func requestConsoleLine(line []byte, names tenantNames) string {
 	}
 	b.WriteString(" -> ")
 	rule := str("rule")
-	tenant := names.functions[str("function")]
-	if tenant == "" {
-		tenant = names.rules[rule]
+	tenant := str("tenant")
+	if tenant == rule || tenant == str("target_group") {
+		tenant = "" // localalb's fallback when no function names a tenant: a logical id
 	}
 	prio, _ := num("priority")
 	switch {

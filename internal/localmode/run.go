@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/rie"
 )
 
 // Options configure one local run. Zero values get the documented defaults
@@ -25,20 +27,22 @@ type Options struct {
 	WorkDir     string // state: cloud assembly, binaries, cognito data, certificate, passwords, logs/
 	Region      string // region the intrinsics resolve to; also the issuer's region
 	AccountID   string // account the intrinsics resolve to
-	StackName   string // stack in the cloud assembly; empty = the only one
+	StackName   string // the shared stack's name; cell stacks are <StackName>-Cell-<cell>. Default: the stackName context value, else TenantRouting
 	HTTPSPort   int    // local port of the first cell's HTTPS (443) listener; cell i gets HTTPSPort+i
 	HTTPPort    int    // local port of the first cell's HTTP (80) listener; cell i gets HTTPPort+i
 	CognitoPort int    // cognito-local port
-	Template    string // use this synthesized template instead of running `cdk synth`
-	UsersFile   string // users to seed; empty = demo users (see DemoUsers)
-	Context     []string
+	// Assembly serves this cloud assembly directory (a cdk.out with
+	// manifest.json) instead of running `cdk synth`.
+	Assembly  string
+	UsersFile string // users to seed; empty = demo users (see DemoUsers)
+	Context   []string
 	// DemoUsers is how many tenants get a demo user when UsersFile is empty:
 	// 0 = every tenant; N = a deterministic sample of N tenants with every
 	// cell represented.
 	DemoUsers int
 	// IdleTimeout stops a tenant's runtime after it served no request for
 	// this long; MaxWarm caps the runtimes kept running (least recently used
-	// stopped first). See RuntimeOptions.
+	// stopped first). Runtimes start on a tenant's first request.
 	IdleTimeout time.Duration
 	MaxWarm     int
 	Out         io.Writer // the console: progress, the ready table, request and function lines
@@ -49,7 +53,7 @@ func Defaults() Options {
 	return Options{
 		WorkDir: ".local", Region: "us-east-1", AccountID: "000000000000",
 		HTTPSPort: 8443, HTTPPort: 8080, CognitoPort: 9229,
-		IdleTimeout: 10 * time.Minute, MaxWarm: 50,
+		IdleTimeout: rie.DefaultIdleTimeout, MaxWarm: rie.DefaultMaxWarm,
 	}
 }
 
@@ -60,7 +64,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	o = withDefaults(o)
 	con := newConsole(o.Out)
 	// The ports known before synthesis (cell 1's and cognito-local's) fail
-	// fast; every cell's are checked once the template says how many cells.
+	// fast; every cell's are checked once the assembly says how many cells.
 	if err := checkPorts(cellPorts([]*Cell{{ID: contract.DefaultCell, HTTPSPort: o.HTTPSPort, HTTPPort: o.HTTPPort}}, o.CognitoPort)); err != nil {
 		return err
 	}
@@ -95,88 +99,77 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}()
 
-	// Build the tools, the handler and the runtime emulator while the
-	// template is synthesized.
+	// Build the tools, the handler and the runtime emulator while the app
+	// is synthesized.
 	con.step("building the seed and token tools, the tenant handler and the Lambda runtime emulator")
 	buildCtx, cancelBuilds := context.WithCancel(ctx)
 	defer cancelBuilds() // an early return kills a build still running
 	builds := make(chan binaries, 1)
 	go func() { builds <- buildBinaries(buildCtx, o.RepoRoot, work, binDir) }()
 
-	// 1. The template: the same one `cdk deploy` would deploy.
-	templatePath := o.Template
-	if templatePath == "" {
+	// 1. The cloud assembly: the same one `cdk deploy` would deploy.
+	asmDir := o.Assembly
+	if asmDir == "" {
 		con.step("synthesizing the CDK app (log: %s)", rel(o.RepoRoot, logs.path("synth.log")))
 		synthLog, err := logs.open("synth.log")
 		if err != nil {
 			return err
 		}
-		templatePath, err = Synthesize(ctx, SynthOptions{
-			RepoRoot: o.RepoRoot, OutDir: filepath.Join(work, "cdk.out"),
-			Context: o.Context, StackName: o.StackName, Log: synthLog,
+		asmDir, err = Synthesize(ctx, SynthOptions{
+			RepoRoot: o.RepoRoot, OutDir: filepath.Join(work, "cdk.out"), Context: o.Context, Log: synthLog,
 		})
 		if err != nil {
 			return childFailed(err, logs.path("synth.log"), o.RepoRoot)
 		}
 	}
-	templateJSON, err := os.ReadFile(templatePath)
+	if asmDir, err = filepath.Abs(asmDir); err != nil {
+		return fmt.Errorf("cloud assembly: %w", err)
+	}
+	resolver := localalb.Resolver{Region: o.Region, AccountID: o.AccountID, Partition: "aws", StackName: o.StackName}
+	identity, err := ReadIdentity(asmDir, resolver)
 	if err != nil {
-		return fmt.Errorf("read template: %w", err)
+		return fmt.Errorf("cloud assembly %s: %w", rel(o.RepoRoot, asmDir), err)
 	}
-	identity, err := ReadIdentity(templateJSON)
-	if err != nil {
-		return fmt.Errorf("%s: %w", templatePath, err)
-	}
-	stackName := firstNonEmpty(o.StackName, strings.TrimSuffix(filepath.Base(templatePath), ".template.json"))
-	stacks := []stackTemplate{{StackName: stackName, JSON: templateJSON}}
-	poolID := PoolID(o.Region, stackName, identity.PoolLogicalID)
-	resolver := localalb.Resolver{
-		Region: o.Region, AccountID: o.AccountID, Partition: "aws",
-		Refs: map[string]string{identity.PoolLogicalID: poolID, identity.ClientLogicalID: "client-id-not-known-yet"},
-	}
+	poolID := PoolID(o.Region, o.StackName, identity.PoolLogicalID)
+	resolver.Refs = map[string]string{identity.PoolLogicalID: poolID, identity.ClientLogicalID: "client-id-not-known-yet"}
 	// The plan: which cells, which tenants, which ports. The models are
 	// loaded again below once cognito-local has made the app client id.
-	cells, err := loadCells(stacks, stackName, resolver)
+	asm, err := localalb.LoadAssembly(asmDir, resolver)
 	if err != nil {
-		return err
+		return fmt.Errorf("load the listeners and rules of the cloud assembly %s: %w", rel(o.RepoRoot, asmDir), err)
 	}
+	cells := cellsOf(asm)
 	placeCells(cells, o.HTTPSPort, o.HTTPPort)
 	if err := checkPorts(cellPorts(cells, o.CognitoPort)); err != nil {
 		return err
 	}
 	tenants := allTenants(cells)
-	con.step("template %s: %d cell(s), %d tenant(s)", rel(o.RepoRoot, templatePath), len(cells), len(tenants))
+	con.step("cloud assembly %s: %d cell(s), %d tenant(s)", rel(o.RepoRoot, asmDir), len(cells), len(tenants))
 
-	// The binaries do not depend on the template: they were built while it
+	// The binaries do not depend on the assembly: they were built while it
 	// was synthesized.
 	bin := <-builds
 	if bin.err != nil {
 		return bin.err
 	}
 
-	// 2. cognito-local with the template's pool, client and groups.
-	cognitoDir := filepath.Join(runDir, "cognito")
-	if err := writePoolFile(cognitoDir, poolID, identity); err != nil {
-		return err
-	}
-	cognitoLog, err := logs.open("cognito-local.log")
-	if err != nil {
-		return err
-	}
+	// 2. cognito-local with the shared stack's pool and every cell's
+	// groups (written before it starts); the app client through its API.
+	cognitoLog := logs.path("cognito-local.log")
 	idp, err := cognitolocal.Start(ctx, cognitolocal.Options{
-		Dir: cognitoDir, Host: "127.0.0.1", Port: o.CognitoPort, Config: cognitoConfig(o.Region),
-		Stdout: cognitoLog, Stderr: cognitoLog,
+		Dir: filepath.Join(runDir, "cognito"), Host: "127.0.0.1", Port: o.CognitoPort, PortFlag: "--cognito-port",
+		Config: cognitoConfig(o.Region), LogFile: cognitoLog, Pools: []cognitolocal.Pool{poolOf(poolID, identity)},
 	})
 	if err != nil {
-		return childFailed(fmt.Errorf("start cognito-local: %w", err), logs.path("cognito-local.log"), o.RepoRoot)
+		return childFailed(fmt.Errorf("start cognito-local: %w", err), cognitoLog, o.RepoRoot)
 	}
 	stops = append(stops, idp.Stop)
-	clientID, err := provisionIdentity(ctx, newCognitoClient(idp.URL(), o.Region), poolID, identity)
+	clientID, err := createClient(ctx, newCognitoClient(idp.URL(), o.Region), poolID, identity)
 	if err != nil {
-		return childFailed(err, logs.path("cognito-local.log"), o.RepoRoot)
+		return childFailed(err, cognitoLog, o.RepoRoot)
 	}
 	issuer := contract.IssuerURL(o.Region, poolID)
-	con.step("cognito-local on %s: pool %s, client %s", idp.URL(), poolID, clientID)
+	con.step("cognito-local on %s: pool %s with %d group(s), client %s", idp.URL(), poolID, len(identity.Groups), clientID)
 
 	// 3. Seed the users with the same tool an operator runs against AWS.
 	usersFile := o.UsersFile
@@ -199,14 +192,17 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	con.step("seeded the users of %s (passwords in %s, mode 0600)", rel(o.RepoRoot, usersFile), rel(o.RepoRoot, passwordsFile))
 
-	// 4. The templates again, with the app client id cognito-local made.
+	// 4. The assembly again, with the app client id cognito-local made.
 	resolver.Refs[identity.ClientLogicalID] = clientID
-	if err := reloadModels(cells, stacks, resolver); err != nil {
+	if asm, err = localalb.LoadAssembly(asmDir, resolver); err != nil {
+		return fmt.Errorf("load the cloud assembly with the client id: %w", err)
+	}
+	if err := reloadModels(cells, asm); err != nil {
 		return err
 	}
 
-	// 5. The Lambda runtimes and one local ALB per cell, all serving one
-	// self-signed certificate.
+	// 5. The runtime pool (runtimes start on demand) and one local ALB per
+	// cell, all serving one self-signed certificate.
 	cert, certPEM, err := localalb.SelfSignedCertificate(30 * 24 * time.Hour)
 	if err != nil {
 		return fmt.Errorf("create local certificate: %w", err)
@@ -219,15 +215,24 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	rt := RuntimeOptions{Emulator: bin.emulator, Bootstrap: bin.bootstrap, Region: o.Region, IdleTimeout: o.IdleTimeout, MaxWarm: o.MaxWarm}
-	runtimes := 0
+	runtimeFile, err := logs.open("runtimes.log")
+	if err != nil {
+		return err
+	}
+	pool, err := rie.NewPool(rie.PoolOptions{
+		Emulator: bin.emulator, Bootstrap: bin.bootstrap, LogDir: logs.dir, Console: poolConsole{con},
+		IdleTimeout: o.IdleTimeout, MaxWarm: o.MaxWarm, Logger: slog.New(slog.NewJSONHandler(runtimeFile, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	stops = append(stops, pool.Close)
+	names := map[string]string{}
 	for _, c := range cells {
-		invokers, fnStops, err := startRuntimes(ctx, rt, c, logs, con, o.RepoRoot)
-		stops = append(stops, fnStops...)
+		invokers, err := cellInvokers(pool, c, o.Region, names)
 		if err != nil {
 			return err
 		}
-		runtimes += len(invokers)
 		alb, err := localalb.New(c.Model, localalb.Options{
 			ListenerAddrs: map[int]string{
 				443: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.HTTPSPort)),
@@ -236,7 +241,7 @@ func Run(ctx context.Context, o Options) (err error) {
 			JWKSRewrites:   []localalb.PrefixRewrite{{From: contract.IssuerPrefix(o.Region), To: idp.URL() + "/"}},
 			Invokers:       invokers,
 			TLSCertificate: &cert,
-			Logger:         requestLog(requestFile, con, c.ID, namesOf(c.Model), len(cells) > 1),
+			Logger:         requestLog(requestFile, con, c.ID, len(cells) > 1),
 		})
 		if err != nil {
 			return fmt.Errorf("configure the local ALB of cell %s: %w", c.ID, err)
@@ -250,9 +255,11 @@ func Run(ctx context.Context, o Options) (err error) {
 			return alb.Shutdown(sctx)
 		})
 	}
-	con.step("started %d Lambda runtime emulator(s) and %d local ALB(s) (logs: %s)", runtimes, len(cells), rel(o.RepoRoot, logs.dir))
+	con.step("%d local ALB(s) up; %d Lambda runtime(s) start on first request (idle stop %s, at most %d warm; logs: %s)",
+		len(cells), len(names), o.IdleTimeout, o.MaxWarm, rel(o.RepoRoot, logs.dir))
 
-	// 6. Ready: the directory, the state file, the table.
+	// 6. Ready: the directory, the state file, then the table (a script
+	// that sees the table finds the state file).
 	cellList := cellStates(cells)
 	tsvPath, jsonPath, err := writeDirectory(work, cellList)
 	if err != nil {
@@ -264,22 +271,22 @@ func Run(ctx context.Context, o Options) (err error) {
 		BaseURL: first.BaseURL, HTTPURL: first.HTTPURL,
 		CACert: caFile, CognitoURL: idp.URL(), Region: o.Region, UserPoolID: poolID, ClientID: clientID,
 		Issuer: issuer, Tenants: tenants, UsersFile: usersFile, PasswordsFile: passwordsFile,
-		BinDir: binDir, Template: templatePath,
+		BinDir: binDir, Assembly: asmDir,
 		Cells: cellList, DirectoryTSV: tsvPath, DirectoryJSON: jsonPath, LogsDir: logs.dir,
 	}
-	con.step("ready")
-	printBanner(con, o.RepoRoot, st)
 	statePath := filepath.Join(work, "state.json")
 	if err := writeJSON(statePath, st, 0o600); err != nil {
 		return err
 	}
 	stops = append(stops, func() error { return removeIfExists(statePath) })
+	con.step("ready")
+	printBanner(con, o.RepoRoot, st)
 	select {
 	case <-ctx.Done():
-		con.printf("stopping: local ALBs, runtime emulators, cognito-local\n")
+		con.printf("stopping: local ALBs, Lambda runtimes, cognito-local\n")
 		return nil
 	case <-idp.Exited():
-		return childFailed(errors.New("cognito-local exited"), logs.path("cognito-local.log"), o.RepoRoot)
+		return childFailed(errors.New("cognito-local exited"), cognitoLog, o.RepoRoot)
 	}
 }
 
@@ -312,6 +319,9 @@ func withDefaults(o Options) Options {
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = d.IdleTimeout
 	}
+	if o.StackName == "" {
+		o.StackName = firstNonEmpty(contextValue(o.Context, "stackName"), contract.DefaultStackName)
+	}
 	if o.MaxWarm == 0 {
 		o.MaxWarm = d.MaxWarm
 	}
@@ -319,6 +329,17 @@ func withDefaults(o Options) Options {
 		o.Context = append(o.Context, "certificateArn="+contract.PlaceholderCertificateARN)
 	}
 	return o
+}
+
+// contextValue is the value of the last key=value for key in kvs, "" if none.
+func contextValue(kvs []string, key string) string {
+	v := ""
+	for _, kv := range kvs {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = val
+		}
+	}
+	return v
 }
 
 func hasContextKey(kvs []string, key string) bool {

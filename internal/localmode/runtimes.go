@@ -1,56 +1,60 @@
 package localmode
 
 import (
-	"context"
+	"bytes"
 	"fmt"
-	"time"
+	"io"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/rie"
 )
 
-// RuntimeOptions say how the Lambda runtimes of the tenants are run.
-type RuntimeOptions struct {
-	Emulator  string // aws-lambda-rie binary
-	Bootstrap string // the tenant handler built for this machine
-	Region    string
-	// IdleTimeout stops a runtime that has served no request for this long;
-	// MaxWarm caps the runtimes kept running (least recently used first
-	// out). Both are for runtimes started on demand; the eager start below
-	// runs every runtime for the whole session and does not use them yet.
-	IdleTimeout time.Duration
-	MaxWarm     int
+// Runtimes start on demand, as Lambda does: every function a target group
+// targets is a function of one rie.Pool, whose emulator starts on the
+// tenant's first request (the request line shows the cold start), stays
+// warm while used, and stops after --idle-timeout or when a start needs its
+// place under --max-warm (least recently used first).
+
+// fnPrefix names a tenant's runtime in the pool: its log file is
+// <logs>/fn-<tenant>.log (the prefix keeps a tenant called "synth" from
+// writing into synth.log).
+const fnPrefix = "fn-"
+
+// cellInvokers returns the invokers of a cell's local ALB, keyed by the
+// model's function keys: one pool function per tenant, named by its tenant
+// id, with the environment the template gives it. names holds the runtime
+// names already given (a tenant in two cells is an error, not a shared
+// runtime with the wrong environment).
+func cellInvokers(pool *rie.Pool, c *Cell, region string, names map[string]string) (map[string]localalb.Invoker, error) {
+	invokers := map[string]localalb.Invoker{}
+	for _, key := range targetFunctions(c.Model) {
+		fn := c.Model.Functions[key]
+		name := fnPrefix + firstNonEmpty(fn.Env[localalb.TenantEnv], key)
+		where := fmt.Sprintf("%s of cell %s", key, c.ID)
+		if other, dup := names[name]; dup {
+			return nil, fmt.Errorf("functions %s and %s both serve tenant %s", other, where, name[len(fnPrefix):])
+		}
+		names[name] = where
+		invokers[key] = pool.Function(name, fn.RuntimeEnv(region))
+	}
+	return invokers, nil
 }
 
-// startRuntimes gives every function a target group of the cell targets an
-// invoker, and returns the stops of what it started. Each function's output
-// goes to its log file and, for the function's own lines, to the console
-// (functionOutput).
-//
-// Today one runtime emulator per function is started here, eagerly. This is
-// the one place that changes when runtimes start on demand: a pool built
-// from o (IdleTimeout, MaxWarm) returns the invokers instead.
-func startRuntimes(ctx context.Context, o RuntimeOptions, c *Cell, logs *logFiles, con *console, repoRoot string) (map[string]localalb.Invoker, []func() error, error) {
-	invokers := map[string]localalb.Invoker{}
-	var stops []func() error
-	for _, fnID := range targetFunctions(c.Model) {
-		fn := c.Model.Functions[fnID]
-		tenant := firstNonEmpty(fn.Env["TENANT_ID"], fnID)
-		name := "fn-" + tenant + ".log"
-		file, err := logs.open(name)
-		if err != nil {
-			return nil, stops, err
-		}
-		w := functionOutput(file, con, tenant)
-		inst, err := rie.Start(ctx, rie.Options{
-			Emulator: o.Emulator, Bootstrap: o.Bootstrap, Env: fn.RuntimeEnv(o.Region),
-			Stdout: w, Stderr: w,
-		})
-		if err != nil {
-			return nil, stops, childFailed(fmt.Errorf("start the runtime emulator of %s (cell %s): %w", tenant, c.ID, err), logs.path(name), repoRoot)
-		}
-		stops = append(stops, inst.Stop)
-		invokers[fnID] = inst
+// poolConsole is the console as the runtime pool writes to it: one whole
+// line per Write, "[fn-<tenant>] <the function's line>", shown as
+// "[<tenant>] ...", as `sam local` shows them. (The pool's filter keeps the
+// emulator's own lines in the log file.)
+type poolConsole struct{ con *console }
+
+func (p poolConsole) Write(b []byte) (int, error) {
+	n := len(b)
+	if rest, ok := bytes.CutPrefix(b, []byte("["+fnPrefix)); ok {
+		b = append([]byte("["), rest...)
 	}
-	return invokers, stops, nil
+	if _, err := p.con.Write(b); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
+
+var _ io.Writer = poolConsole{}

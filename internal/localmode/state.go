@@ -27,7 +27,7 @@ type State struct {
 	UsersFile     string      `json:"usersFile"`
 	PasswordsFile string      `json:"passwordsFile"`
 	BinDir        string      `json:"binDir"`
-	Template      string      `json:"template"`
+	Assembly      string      `json:"assembly"` // the cloud assembly served (--assembly runs it again without synthesis)
 	Cells         []CellState `json:"cells"`
 	DirectoryTSV  string      `json:"directoryTsv"`  // tenant directory, smoke.sh --directory format
 	DirectoryJSON string      `json:"directoryJson"` // the same as JSON

@@ -2,28 +2,26 @@ package localmode
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
 // SynthOptions says how to synthesize the app.
 type SynthOptions struct {
-	RepoRoot  string   // directory holding cdk.json
-	OutDir    string   // cloud assembly output directory
-	Context   []string // extra `-c key=value` pairs
-	StackName string   // stack to pick from the assembly; empty = the only one
-	Log       io.Writer
+	RepoRoot string   // directory holding cdk.json
+	OutDir   string   // cloud assembly output directory
+	Context  []string // extra `-c key=value` pairs
+	Log      io.Writer
 }
 
 // Synthesize runs the pinned CDK CLI (`cdk synth`) exactly as a user would
-// before `cdk deploy`, and returns the path of the stack's template.
+// before `cdk deploy`, and returns the cloud assembly directory (o.OutDir:
+// manifest.json, the shared and cell stacks' templates and their nested
+// templates), which localalb reads.
 func Synthesize(ctx context.Context, o SynthOptions) (string, error) {
 	cdk := filepath.Join(o.RepoRoot, "tools", "node", "node_modules", ".bin", "cdk")
 	if _, err := os.Stat(cdk); err != nil {
@@ -40,55 +38,7 @@ func Synthesize(ctx context.Context, o SynthOptions) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("cdk synth: %w", err)
 	}
-	return templateFromAssembly(o.OutDir, o.StackName)
-}
-
-// templateFromAssembly reads the cloud assembly manifest and returns the
-// template file of the requested stack (or of the only stack).
-func templateFromAssembly(outDir, stackName string) (string, error) {
-	raw, err := os.ReadFile(filepath.Join(outDir, "manifest.json"))
-	if err != nil {
-		return "", fmt.Errorf("read cloud assembly manifest: %w", err)
-	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type       string `json:"type"`
-			Properties struct {
-				TemplateFile string `json:"templateFile"`
-				StackName    string `json:"stackName"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", fmt.Errorf("parse cloud assembly manifest: %w", err)
-	}
-	var names []string
-	templates := map[string]string{}
-	for id, a := range m.Artifacts {
-		if a.Type != "aws:cloudformation:stack" {
-			continue
-		}
-		name := a.Properties.StackName
-		if name == "" {
-			name = id
-		}
-		names = append(names, name)
-		templates[name] = filepath.Join(outDir, a.Properties.TemplateFile)
-	}
-	sort.Strings(names)
-	switch {
-	case len(names) == 0:
-		return "", errors.New("the cloud assembly has no CloudFormation stack")
-	case stackName != "":
-		t, ok := templates[stackName]
-		if !ok {
-			return "", fmt.Errorf("stack %q is not in the cloud assembly (it has %v)", stackName, names)
-		}
-		return t, nil
-	case len(names) > 1:
-		return "", fmt.Errorf("the cloud assembly has several stacks %v: choose one with --stack", names)
-	}
-	return templates[names[0]], nil
+	return o.OutDir, nil
 }
 
 // synthEnv is the environment for a local synthesis: without AWS credentials,
