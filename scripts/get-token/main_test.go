@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,23 +37,6 @@ func createUser(t *testing.T, fx *cltest.Fixture, user, group, password string, 
 			t.Fatal(err)
 		}
 	}
-}
-
-func claimsOf(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token has %d parts", len(parts))
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func TestGetToken(t *testing.T) {
@@ -157,25 +138,15 @@ func TestGetToken(t *testing.T) {
 			if strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "\n") || errb.Len() != 0 {
 				t.Fatalf("stdout must be exactly the token and a newline; stderr %q", errb.String())
 			}
-			c := claimsOf(t, strings.TrimSuffix(s, "\n"))
+			c := cltest.Claims(t, strings.TrimSuffix(s, "\n"))
 			for k, v := range tt.wantClaims {
 				if c[k] != v {
 					t.Errorf("claim %s = %v, want %v", k, c[k], v)
 				}
 			}
-			if !slices.Contains(toStrings(c["cognito:groups"]), "tenant-A") {
+			if !slices.Contains(cltest.Groups(c), "tenant-A") {
 				t.Errorf("cognito:groups = %v", c["cognito:groups"])
 			}
 		})
 	}
-}
-
-func toStrings(v any) []string {
-	var out []string
-	l, _ := v.([]any)
-	for _, x := range l {
-		s, _ := x.(string)
-		out = append(out, s)
-	}
-	return out
 }

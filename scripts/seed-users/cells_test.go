@@ -160,7 +160,7 @@ func TestExportAndRestoreMemberships(t *testing.T) {
 		if g := e.groups(t, user); !slices.Equal(g, []string{tenant}) {
 			t.Errorf("%s groups after restore %v, want [%s]", user, g, tenant)
 		}
-		if c := e.claims(t, user, pw[user]); !slices.Equal(toStrings(c["cognito:groups"]), []string{tenant}) {
+		if c := e.claims(t, user, pw[user]); !slices.Equal(cltest.Groups(c), []string{tenant}) {
 			t.Errorf("%s token groups %v", user, c["cognito:groups"])
 		}
 	}

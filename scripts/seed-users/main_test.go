@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,16 +98,7 @@ func (e *env) claims(t *testing.T, user, password string) map[string]any {
 	if err != nil {
 		t.Fatalf("sign in %s: %v", user, err)
 	}
-	parts := strings.Split(aws.ToString(out.AuthenticationResult.AccessToken), ".")
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return cltest.Claims(t, aws.ToString(out.AuthenticationResult.AccessToken))
 }
 
 func (e *env) mutatingCalls() int {
@@ -171,7 +160,7 @@ func TestSeedLifecycle(t *testing.T) {
 			t.Errorf("%s groups = %v, want [%s]", user, g, want)
 		}
 		c := e.claims(t, user, pw[user])
-		if c["token_use"] != "access" || c["username"] != user || !slices.Equal(toStrings(c["cognito:groups"]), []string{want}) {
+		if c["token_use"] != "access" || c["username"] != user || !slices.Equal(cltest.Groups(c), []string{want}) {
 			t.Errorf("%s token claims: token_use=%v username=%v groups=%v", user, c["token_use"], c["username"], c["cognito:groups"])
 		}
 	}
@@ -242,7 +231,7 @@ func TestSeedLifecycle(t *testing.T) {
 	if g := e.groups(t, "carol"); !slices.Equal(g, []string{"tenant-B"}) {
 		t.Errorf("carol groups = %v", g)
 	}
-	if c := e.claims(t, "dave", pw["dave"]); !slices.Equal(toStrings(c["cognito:groups"]), []string{"tenant-A"}) {
+	if c := e.claims(t, "dave", pw["dave"]); !slices.Equal(cltest.Groups(c), []string{"tenant-A"}) {
 		t.Errorf("dave groups claim = %v", c["cognito:groups"])
 	}
 
@@ -260,17 +249,6 @@ func TestSeedLifecycle(t *testing.T) {
 	}
 	assertNoSecrets(t, r, passwords.File{"shared": shared})
 	e.claims(t, "alice", shared)
-}
-
-func toStrings(v any) []string {
-	var out []string
-	if l, ok := v.([]any); ok {
-		for _, x := range l {
-			s, _ := x.(string)
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // TestSeedRejectsBadInputWithoutCalls needs no cognito-local: the fake

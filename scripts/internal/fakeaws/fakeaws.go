@@ -36,7 +36,7 @@ type Server struct {
 	status   map[string]string
 	parent   map[string]string
 	pageSize int
-	cognito  *httputil.ReverseProxy
+	cognito  http.Handler // a reverse proxy to Options.CognitoUpstream
 	acm      http.Handler
 	httpTest *httptest.Server
 }
@@ -110,6 +110,17 @@ func (s *Server) record(c string) {
 	s.calls = append(s.calls, c)
 }
 
+// forward records call and hands the request to h, or answers 400 with
+// missing when there is no h.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, call string, h http.Handler, missing string) {
+	s.record(call)
+	if h == nil {
+		jsonError(w, http.StatusBadRequest, "InvalidParameterException", missing)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
@@ -118,19 +129,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		_, _ = io.WriteString(w, "{}")
 	case strings.HasPrefix(target, "AWSCognitoIdentityProviderService."):
-		s.record("cognito." + strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."))
-		if s.cognito == nil {
-			jsonError(w, http.StatusBadRequest, "InvalidParameterException", "fakeaws: no Cognito upstream")
-			return
-		}
-		s.cognito.ServeHTTP(w, r)
+		s.forward(w, r, "cognito."+strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."), s.cognito, "fakeaws: no Cognito upstream")
 	case strings.HasPrefix(target, "CertificateManager."):
-		s.record("acm." + strings.TrimPrefix(target, "CertificateManager."))
-		if s.acm == nil {
-			jsonError(w, http.StatusBadRequest, "InvalidParameterException", "fakeaws: no ACM handler")
-			return
-		}
-		s.acm.ServeHTTP(w, r)
+		s.forward(w, r, "acm."+strings.TrimPrefix(target, "CertificateManager."), s.acm, "fakeaws: no ACM handler")
 	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))

@@ -178,13 +178,9 @@ func sortedCopy(s []string) []string {
 
 // Tenants returns the distinct tenants of users in first-seen order.
 func Tenants(users []User) []string {
-	seen := map[string]bool{}
 	var out []string
-	for _, u := range users {
-		if !seen[u.Tenant] {
-			seen[u.Tenant] = true
-			out = append(out, u.Tenant)
-		}
+	for _, u := range FirstUserPerTenant(users) {
+		out = append(out, u.Tenant)
 	}
 	return out
 }
