@@ -1,7 +1,9 @@
-// Package e2e runs the real local system end to end: `cmd/local` (cdk synth,
-// cognito-local, the seed tool, one Lambda runtime emulator per tenant, the
-// local ALB), then the curl smoke matrix from scripts/smoke.sh against it,
-// then Ctrl-C, and checks that nothing is left running.
+// Package e2e runs the real local system end to end: `cmd/local` on a
+// tenants file of three cells (cdk synth, cognito-local, the seed tool, one
+// local ALB per cell, a Lambda runtime emulator per tenant from its first
+// request), then the curl smoke matrix from scripts/smoke.sh across the
+// cells (--directory), then Ctrl-C, and checks that nothing is left running
+// and that a second start works.
 package e2e
 
 import (
@@ -20,21 +22,27 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/gobuild"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localmode"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localproc"
 )
 
-// syncBuffer collects a child's output while the test reads it.
+// syncBuffer collects a child's output while the test reads it, and lets
+// the test wait for a line to appear (no polling, no sleeps).
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced at every Write
 }
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{changed: make(chan struct{})} }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
 	return s.b.Write(p)
 }
 
@@ -42,6 +50,24 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor blocks until the output contains want (true) or the process
+// exits (false).
+func (s *syncBuffer) waitFor(want string, exited <-chan struct{}) bool {
+	for {
+		s.mu.Lock()
+		found, changed := strings.Contains(s.b.String(), want), s.changed
+		s.mu.Unlock()
+		if found {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-exited:
+			return strings.Contains(s.String(), want)
+		}
+	}
 }
 
 func repoRoot(t *testing.T) string {
@@ -77,99 +103,125 @@ func requireTools(t *testing.T, root string) {
 	t.Skipf("missing prerequisites: %v", missing)
 }
 
-func freePorts(t *testing.T, n int) []int {
+// portRanges returns, for each n in sizes, the first of n consecutive ports
+// that were free a moment ago (the cells of local mode take --https-port+i
+// and --http-port+i), the ranges distinct.
+func portRanges(t *testing.T, sizes ...int) []int {
 	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}()
+	listen := func(port int) net.Listener {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return nil
+		}
+		return l
 	}
-	for _, l := range ls {
-		l.Close()
+	var firsts []int
+	for _, n := range sizes {
+		for attempt := 0; ; attempt++ {
+			if attempt == 100 {
+				t.Fatalf("no %d consecutive free ports found", n)
+			}
+			l := listen(0)
+			if l == nil {
+				t.Fatal("cannot listen on 127.0.0.1")
+			}
+			first := l.Addr().(*net.TCPAddr).Port
+			rng := []net.Listener{l}
+			for p := first + 1; p < first+n; p++ {
+				if l := listen(p); l != nil {
+					rng = append(rng, l)
+				}
+			}
+			if len(rng) == n {
+				held = append(held, rng...)
+				firsts = append(firsts, first)
+				break
+			}
+			for _, l := range rng {
+				l.Close()
+			}
+		}
 	}
-	return ports
+	return firsts
 }
 
 type localRun struct {
 	cmd     *exec.Cmd
 	out     *syncBuffer
-	startup string // the console from the start to ready
+	startup string // the console from the start to the ready table
 	workDir string
-	ports   []int
-	done    chan error
+	ports   []int // every port it listens on
+	exited  chan struct{}
+	err     error // the exit status, once exited is closed
 }
 
-func startLocal(t *testing.T, root, bin, workDir string, extra ...string) *localRun {
+// readyLine ends the ready table; state.json is written before it.
+const readyLine = "Ctrl-C stops everything this command started."
+
+// startLocal starts cmd/local for cells cells and waits for its ready table.
+func startLocal(t *testing.T, root, bin, workDir string, cells int, extra ...string) *localRun {
 	t.Helper()
-	ports := freePorts(t, 3)
+	first := portRanges(t, cells, cells, 1)
 	args := append([]string{
 		"--work-dir", workDir,
-		"--https-port", strconv.Itoa(ports[0]), "--http-port", strconv.Itoa(ports[1]), "--cognito-port", strconv.Itoa(ports[2]),
+		"--https-port", strconv.Itoa(first[0]), "--http-port", strconv.Itoa(first[1]), "--cognito-port", strconv.Itoa(first[2]),
 	}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = root
-	out := &syncBuffer{}
+	out := newSyncBuffer()
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &localRun{cmd: cmd, out: out, workDir: workDir, ports: ports, done: make(chan error, 1)}
-	go func() { r.done <- cmd.Wait() }()
+	r := &localRun{cmd: cmd, out: out, workDir: workDir, exited: make(chan struct{})}
+	for i := 0; i < cells; i++ {
+		r.ports = append(r.ports, first[0]+i, first[1]+i)
+	}
+	r.ports = append(r.ports, first[2])
+	go func() { r.err = cmd.Wait(); close(r.exited) }()
 	t.Cleanup(func() {
 		// Last resort if the test failed half-way: kill the whole group.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	})
-	// A safety net, not a timing assumption: on a loaded 2-core machine a
-	// cold synthesis alone has taken over three minutes.
-	deadline := time.After(8 * time.Minute)
-	for {
-		// state.json is written after the ready table is printed.
-		if _, err := os.Stat(filepath.Join(workDir, "state.json")); err == nil {
-			r.startup = out.String()
-			return r
-		}
-		select {
-		case err := <-r.done:
-			t.Fatalf("local mode exited before it was ready: %v\n%s", err, out.String())
-		case <-deadline:
-			t.Fatalf("local mode not ready after 8 minutes:\n%s", out.String())
-		case <-time.After(200 * time.Millisecond):
-		}
+	// No deadline here: a cold synthesis on a loaded 2-core machine has
+	// taken minutes; go test's -timeout bounds a hang.
+	if !out.waitFor(readyLine, r.exited) {
+		t.Fatalf("local mode exited before it was ready: %v\n%s", r.err, out.String())
 	}
+	r.startup = out.String()
+	return r
 }
 
-// stop sends Ctrl-C and checks a clean exit with every port closed and no
+// stop sends Ctrl-C and checks a clean exit with every port free and no
 // process left that belongs to this run.
 func (r *localRun) stop(t *testing.T) {
 	t.Helper()
 	if err := r.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Fatalf("local mode exit after Ctrl-C: %v\n%s", err, r.out.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("local mode did not stop within 30 s of Ctrl-C\n%s", r.out.String())
+	<-r.exited
+	if r.err != nil {
+		t.Fatalf("local mode exit after Ctrl-C: %v\n%s", r.err, r.out.String())
 	}
 	for _, p := range r.ports {
-		if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), time.Second); err == nil {
-			c.Close()
-			t.Errorf("port %d still listening after Ctrl-C", p)
+		if err := localproc.CheckPortFree("127.0.0.1", p, "a port of local mode"); err != nil {
+			t.Errorf("after Ctrl-C: %v", err)
 		}
 	}
 	if left := processesUnder(r.workDir); len(left) > 0 {
 		t.Errorf("processes left running after Ctrl-C: %v", left)
 	}
-	if _, err := os.Stat(filepath.Join(r.workDir, "state.json")); err == nil {
-		t.Error("state.json left behind after Ctrl-C")
+	for _, name := range []string{"state.json", "directory.tsv", "directory.json"} {
+		if _, err := os.Stat(filepath.Join(r.workDir, name)); err == nil {
+			t.Errorf("%s left behind after Ctrl-C", name)
+		}
 	}
 }
 
@@ -192,6 +244,10 @@ func processesUnder(dir string) []string {
 	return found
 }
 
+// threeCells is the tenants file of the end-to-end run: tenant-A and
+// tenant-B in cell 1, tenant-C in cell 2, tenant-D in cell eu-1.
+const threeCells = "e2e/testdata/tenants-3cells.json"
+
 func TestLocalModeSmokeMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: runs the whole local system")
@@ -206,21 +262,16 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	}
 	workDir := filepath.Join(t.TempDir(), "work")
 
-	run := startLocal(t, root, bin, workDir)
+	run := startLocal(t, root, bin, workDir, 3, "--context", "tenantsFile="+threeCells)
 	st, err := localmode.ReadState(workDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Tenants) < 2 {
-		t.Fatalf("want at least two tenants for the cross-tenant cases, got %v", st.Tenants)
-	}
 	t.Logf("console at ready (%d lines):\n%s", strings.Count(run.startup, "\n"), run.startup)
 	checkQuietStart(t, run.startup, st)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	smoke := exec.CommandContext(ctx, "bash", "scripts/smoke.sh",
-		"--base-url", st.BaseURL, "--http-url", st.HTTPURL, "--cacert", st.CACert,
+	smoke := exec.Command("bash", "scripts/smoke.sh",
+		"--directory", st.DirectoryTSV, "--cacert", st.CACert,
 		"--users", st.UsersFile, "--passwords-file", st.PasswordsFile, "--client-id", st.ClientID,
 		"--endpoint", st.CognitoURL, "--region", st.Region, "--bin-dir", st.BinDir)
 	smoke.Dir = root
@@ -229,9 +280,7 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatalf("smoke matrix failed: %v\nlocal mode output:\n%s", err, run.out.String())
 	}
-	if !strings.Contains(string(smokeOut), " passed, 0 failed") {
-		t.Fatalf("smoke summary missing or failing:\n%s", smokeOut)
-	}
+	checkSmoke(t, string(smokeOut))
 	checkRequestConsole(t, run.out.String(), st)
 
 	// Secrets never reach the console or the logs.
@@ -256,9 +305,32 @@ func TestLocalModeSmokeMatrix(t *testing.T) {
 	}
 	run.stop(t)
 
-	// A second start works, and finds the ports free again.
-	second := startLocal(t, root, bin, workDir, "--assembly", st.Assembly)
+	// A second start works (the same cloud assembly, no synthesis), and
+	// finds its ports free again.
+	second := startLocal(t, root, bin, workDir, 3, "--assembly", st.Assembly)
+	st2, err := localmode.ReadState(workDir)
+	if err != nil || st2.Assembly != st.Assembly {
+		t.Errorf("second start: %v, assembly %s", err, st2.Assembly)
+	}
+	if strings.Contains(second.startup, "synthesizing") {
+		t.Errorf("the second start synthesized again:\n%s", second.startup)
+	}
+	checkQuietStart(t, second.startup, st2)
 	second.stop(t)
+}
+
+// checkSmoke: the whole matrix passed, cross-cell and wrong-cell cases
+// included.
+func checkSmoke(t *testing.T, out string) {
+	t.Helper()
+	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) || strings.Contains(out, "\nFAIL ") {
+		t.Errorf("smoke summary missing or failing:\n%s", out)
+	}
+	for _, c := range []string{"PASS cross-cell:tenant-A->tenant-C ", "PASS cross-cell:tenant-D->tenant-A ", "PASS wrong-cell:", "PASS cross-tenant:tenant-A->tenant-B "} {
+		if !strings.Contains(out, c) {
+			t.Errorf("smoke output lacks %q:\n%s", c, out)
+		}
+	}
 }
 
 // noiseLine matches what other programs print that must not reach the
@@ -295,8 +367,15 @@ func checkQuietStart(t *testing.T, startup string, st localmode.State) {
 			t.Errorf("the ready table has no row for cell %s:\n%s", c.Cell, startup)
 		}
 	}
-	if len(st.Cells) != 1 || st.Cells[0].Cell != "1" || st.Cells[0].BaseURL != st.BaseURL {
-		t.Errorf("state cells %+v: want the one default cell at %s", st.Cells, st.BaseURL)
+	var ids []string
+	for _, c := range st.Cells {
+		ids = append(ids, c.Cell+":"+strings.Join(c.Tenants, ","))
+	}
+	if got := strings.Join(ids, " "); got != "1:tenant-A,tenant-B 2:tenant-C eu-1:tenant-D" || st.Cells[0].BaseURL != st.BaseURL {
+		t.Errorf("state cells %s (first at %s, want %s)", got, st.Cells[0].BaseURL, st.BaseURL)
+	}
+	if !strings.Contains(startup, "scripts/smoke.sh --directory ") {
+		t.Errorf("the banner's smoke line does not use the directory:\n%s", startup)
 	}
 	tsv, err := os.ReadFile(st.DirectoryTSV)
 	if err != nil {
@@ -305,19 +384,16 @@ func checkQuietStart(t *testing.T, startup string, st localmode.State) {
 	if got := strings.Count(string(tsv), "\n"); got != len(st.Tenants) {
 		t.Errorf("directory.tsv has %d lines for %d tenants:\n%s", got, len(st.Tenants), tsv)
 	}
-	names := []string{"synth.log", "cognito-local.log", "seed-users.log", "alb-requests.log"}
-	for _, tenant := range st.Tenants {
-		names = append(names, "fn-"+tenant+".log")
-	}
-	for _, name := range names {
+	for _, name := range []string{"cognito-local.log", "seed-users.log", "alb-requests.log", "runtimes.log"} {
 		if _, err := os.Stat(filepath.Join(st.LogsDir, name)); err != nil {
 			t.Errorf("child log missing: %v", err)
 		}
 	}
-	// Positive control: the children did print; it went to their files.
-	if b, _ := os.ReadFile(filepath.Join(st.LogsDir, "fn-"+st.Tenants[0]+".log")); !strings.Contains(string(b), "(rapid)") {
-		t.Errorf("fn-%s.log has no (rapid) line: the emulator's output did not reach its file:\n%s", st.Tenants[0], b)
+	// Runtimes start on a tenant's first request: none before it.
+	if fns, _ := filepath.Glob(filepath.Join(st.LogsDir, "fn-*.log")); len(fns) > 0 {
+		t.Errorf("runtimes started before any request: %v", fns)
 	}
+	// Positive control: the children did print; it went to their files.
 	if b, _ := os.ReadFile(filepath.Join(st.LogsDir, "cognito-local.log")); !strings.Contains(string(b), "Cognito Local running") {
 		t.Errorf("cognito-local.log lacks cognito-local's start line:\n%s", b)
 	}
@@ -328,8 +404,17 @@ func checkQuietStart(t *testing.T, startup string, st localmode.State) {
 // prefixed with its tenant, still nothing from the emulator.
 func checkRequestConsole(t *testing.T, out string, st localmode.State) {
 	t.Helper()
+	for _, tenant := range st.Tenants {
+		// Positive control: each runtime printed; it went to its file.
+		if b, _ := os.ReadFile(filepath.Join(st.LogsDir, "fn-"+tenant+".log")); !strings.Contains(string(b), "(rapid)") {
+			t.Errorf("fn-%s.log has no (rapid) line: the emulator's output did not reach its file:\n%s", tenant, b)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^  cell \S+  GET /tenant-\S+ -> tenant-\S+ \(priority \d+\) 200 .*\(cold start \d+(\.\d)? ms\)$`).MatchString(out) {
+		t.Errorf("no request line with a cold start on the console:\n%s", out)
+	}
 	tenant := st.Tenants[0]
-	if !regexp.MustCompile(`(?m)^  GET /` + regexp.QuoteMeta(tenant) + `/\S* -> ` + regexp.QuoteMeta(tenant) + ` \(priority \d+\) 200 `).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^  cell 1  GET /` + regexp.QuoteMeta(tenant) + `/\S* -> ` + regexp.QuoteMeta(tenant) + ` \(priority \d+\) 200 `).MatchString(out) {
 		t.Errorf("no request line naming %s and its priority on the console:\n%s", tenant, out)
 	}
 	if !strings.Contains(out, "\n["+tenant+"] {") {
