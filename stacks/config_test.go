@@ -323,25 +323,6 @@ func TestLoadConfigReadsTenantsFile(t *testing.T) {
 	}
 }
 
-func TestTenantDerivedNames(t *testing.T) {
-	tests := []struct {
-		id, outputKey, regex string
-	}{
-		{"tenant-A", "TenantUrlTenantA", "^/tenant-A/?(.*)$"},
-		{"acme_corp-2", "TenantUrlAcmecorp2", "^/acme_corp-2/?(.*)$"},
-		{"9lives", "TenantUrl9lives", "^/9lives/?(.*)$"},
-	}
-	for _, tc := range tests {
-		tn := Tenant{ID: tc.id}
-		if got := tn.OutputKey(); got != tc.outputKey {
-			t.Errorf("%s: OutputKey = %q, want %q", tc.id, got, tc.outputKey)
-		}
-		if got := tn.RewriteRegex(); got != tc.regex {
-			t.Errorf("%s: RewriteRegex = %q, want %q", tc.id, got, tc.regex)
-		}
-	}
-}
-
 // FuzzParseConfig: any tenants file either fails with a ConfigError or yields
 // tenants and cells that satisfy every invariant the stacks rely on.
 func FuzzParseConfig(f *testing.F) {
