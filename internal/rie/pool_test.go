@@ -79,16 +79,14 @@ func TestPoolStartsOnFirstInvokeOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	colds := make(chan time.Duration, n)
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			ctx, info := invoke.WithInfo(context.Background())
 			out, err := f.Invoke(ctx, []byte(`{"echo":"x"}`))
 			if err != nil || !strings.Contains(string(out), `"tenant":"tenant-a"`) {
 				t.Errorf("Invoke: %s %v", out, err)
 			}
 			colds <- info.ColdStart
-		}()
+		})
 	}
 	wg.Wait()
 	close(colds)

@@ -114,9 +114,7 @@ func TestConcurrentInvokesAreSerialized(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for n := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			payload := fmt.Sprintf(`{"echo":"%d","sleep":"20ms"}`, n)
 			out, err := inst.Invoke(context.Background(), []byte(payload))
 			if err != nil {
@@ -126,7 +124,7 @@ func TestConcurrentInvokesAreSerialized(t *testing.T) {
 			if !strings.Contains(string(out), fmt.Sprintf(`"echo":"%d"`, n)) {
 				errs <- fmt.Errorf("call %d got %s", n, out)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

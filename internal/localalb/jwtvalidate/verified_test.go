@@ -218,9 +218,7 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 40 {
 				if got := v.Check(context.Background(), bearer(good[(g+i)%len(good)])); !got.Passed() {
 					errs <- fmt.Sprintf("valid token: %+v", got)
@@ -235,17 +233,15 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	// Meanwhile the set is refreshed (same key) several times: new generations.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for range 5 {
 			clk.Advance(DefaultTTL)
 			runtime.Gosched()
 		}
-	}()
+	})
 	wg.Wait()
 	close(errs)
 	for e := range errs {
