@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -222,32 +221,80 @@ func synthApp(cfg Config, ctx map[string]any) (s *synthesized, err error) {
 	return s, nil
 }
 
-// nagFindings returns every unsuppressed cdk-nag finding of the app (one
-// report per stack, nested stacks included) and the number of reports.
-func (s *synthesized) nagFindings(t *testing.T) ([]string, int) {
+// nagFindings returns every unsuppressed cdk-nag finding of the app.
+func (s *synthesized) nagFindings(t *testing.T) []string {
 	t.Helper()
-	reports, err := filepath.Glob(filepath.Join(s.dir, "AwsSolutions-*-NagReport.csv"))
+	findings, err := assemblyNagFindings(s.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return findings
+}
+
+// assemblyNagFindings reads the cloud assembly in dir (manifest.json and the
+// stacks' metadata files) and returns every cdk-nag error or warning
+// annotation as "path: message". ApplyNag writes no report files: an
+// unsuppressed finding is an annotation on the resource, recorded in the
+// metadata of the stack artifact that holds it (a nested stack's resources
+// in its parent's).
+func assemblyNagFindings(dir string) ([]string, error) {
+	type entry struct {
+		Type string `json:"type"`
+		Data any    `json:"data"`
+	}
+	var manifest struct {
+		Artifacts map[string]struct {
+			Type                   string             `json:"type"`
+			Metadata               map[string][]entry `json:"metadata"`
+			AdditionalMetadataFile string             `json:"additionalMetadataFile"`
+		} `json:"artifacts"`
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
 	var findings []string
-	for _, r := range reports {
-		f, err := os.Open(r)
-		if err != nil {
-			t.Fatal(err)
+	stacks := 0
+	for name, a := range manifest.Artifacts {
+		if a.Type != "aws:cloudformation:stack" {
+			continue
 		}
-		rows, err := csv.NewReader(f).ReadAll()
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", r, err)
+		stacks++
+		metadata := map[string][]entry{}
+		for path, es := range a.Metadata {
+			metadata[path] = append(metadata[path], es...)
 		}
-		for _, row := range rows[1:] { // Rule ID,Resource ID,Compliance,Exception Reason,Rule Level,Rule Info
-			if row[2] == "Non-Compliant" {
-				findings = append(findings, strings.Join(row, " | "))
+		if a.AdditionalMetadataFile != "" {
+			raw, err := os.ReadFile(filepath.Join(dir, a.AdditionalMetadataFile))
+			if err != nil {
+				return nil, fmt.Errorf("artifact %s: %w", name, err)
+			}
+			var more map[string][]entry
+			if err := json.Unmarshal(raw, &more); err != nil {
+				return nil, fmt.Errorf("%s: %w", a.AdditionalMetadataFile, err)
+			}
+			for path, es := range more {
+				metadata[path] = append(metadata[path], es...)
+			}
+		}
+		for path, es := range metadata {
+			for _, e := range es {
+				msg, _ := e.Data.(string)
+				if (e.Type == "aws:cdk:error" || e.Type == "aws:cdk:warning") &&
+					(strings.HasPrefix(msg, "AwsSolutions-") || strings.HasPrefix(msg, "CdkNagValidationFailure")) {
+					findings = append(findings, path+": "+strings.TrimSpace(msg))
+				}
 			}
 		}
 	}
-	return findings, len(reports)
+	if stacks == 0 {
+		return nil, fmt.Errorf("%s: the assembly has no stack artifact", dir)
+	}
+	sort.Strings(findings)
+	return findings, nil
 }
 
 func shorten(s string, lines int) string {
