@@ -23,30 +23,21 @@ import (
 var emulatorPath, echoPath string
 
 func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
-}
-
-func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "rie-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// Generous: on a loaded 2-core machine a cold build takes minutes.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	emulatorPath = filepath.Join(dir, "aws-lambda-rie")
-	if err := BuildEmulator(ctx, emulatorPath); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	echoPath, err = gobuild.Build(ctx, gobuild.Options{PackageDir: "testdata/echo", OutDir: filepath.Join(dir, "echo"), GOOS: "linux", GOARCH: runtime.GOARCH})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build echo bootstrap: %v\n", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testutil.RunInTempDir(m, "rie-test-", func(dir string) error {
+		// Generous: on a loaded 2-core machine a cold build takes minutes.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		emulatorPath = filepath.Join(dir, "aws-lambda-rie")
+		if err := BuildEmulator(ctx, emulatorPath); err != nil {
+			return err
+		}
+		var err error
+		echoPath, err = gobuild.Build(ctx, gobuild.Options{PackageDir: "testdata/echo", OutDir: filepath.Join(dir, "echo"), GOOS: "linux", GOARCH: runtime.GOARCH})
+		if err != nil {
+			return fmt.Errorf("build echo bootstrap: %w", err)
+		}
+		return nil
+	}))
 }
 
 func startEcho(t *testing.T, env map[string]string) *Instance {

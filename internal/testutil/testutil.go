@@ -1,12 +1,13 @@
 // Package testutil holds what the project's tests share: the CI check, the
 // rule for a missing tool (skip with the install command on a developer
 // machine, fail under CI), the TestMain of a test binary that doubles as a
-// child process, and a buffer that a child process writes while the
+// child process or needs things built once per run, and a buffer that a child process writes while the
 // test reads it.
 package testutil
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -53,6 +54,25 @@ func MainOrChild(m *testing.M, modeEnv string, children map[string]func()) {
 	if child, ok := children[mode]; ok {
 		child()
 	}
+}
+
+// RunInTempDir is for the TestMain of a package whose tests need something
+// built once per run (a testdata program, an emulator): it calls setup with a
+// new temporary directory, runs the tests and removes the directory. It
+// returns the exit status for os.Exit: 1, with the error on stderr and no
+// test run, when the directory or setup fails.
+func RunInTempDir(m *testing.M, pattern string, setup func(dir string) error) int {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := setup(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
 }
 
 // LockedBuffer is a bytes.Buffer safe for one writer (a child process, a

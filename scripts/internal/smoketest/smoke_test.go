@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/cognitolocal/cltest"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/testutil"
 )
 
 // seedUsersBin is a real seed-users binary (smoke.sh reads the users file
@@ -29,21 +29,14 @@ import (
 var seedUsersBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "smoketest-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	seedUsersBin = filepath.Join(dir, "seed-users")
-	build := exec.Command("go", "build", "-o", seedUsersBin, "../../seed-users")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build seed-users: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testutil.RunInTempDir(m, "smoketest-bin-", func(dir string) error {
+		seedUsersBin = filepath.Join(dir, "seed-users")
+		build := exec.Command("go", "build", "-o", seedUsersBin, "../../seed-users")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build seed-users: %v\n%s", err, out)
+		}
+		return nil
+	}))
 }
 
 // binDir makes dir/bin with the real seed-users and returns its path; the
@@ -69,11 +62,11 @@ func scriptPath(t *testing.T) string {
 	return p
 }
 
+// requireCmd skips (fails under CI) a test that needs the tool name, which
+// the Debian package of the same name installs.
 func requireCmd(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		cltest.RequireTool(t, name+" not installed (apt-get install -y "+name+")")
-	}
+	testutil.RequireTool(t, name, "apt-get install -y "+name)
 }
 
 func TestShellcheck(t *testing.T) {
