@@ -19,8 +19,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -29,6 +27,7 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenants"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/scripts/internal/awsenv"
 )
 
@@ -106,22 +105,9 @@ func (d *Deployment) CellIDs() []string {
 	return ids
 }
 
-// SortCells sorts cell ids: numeric ids numerically first, then lexically.
-func SortCells(ids []string) {
-	sort.Slice(ids, func(i, j int) bool {
-		a, aErr := strconv.ParseUint(ids[i], 10, 64)
-		b, bErr := strconv.ParseUint(ids[j], 10, 64)
-		switch {
-		case aErr == nil && bErr == nil:
-			return a < b
-		case aErr == nil:
-			return true
-		case bErr == nil:
-			return false
-		}
-		return ids[i] < ids[j]
-	})
-}
+// SortCells sorts cell ids: numeric ids numerically first, then lexically
+// (tenants.CompareCellIDs, the order of the stacks' cells).
+func SortCells(ids []string) { slices.SortFunc(ids, tenants.CompareCellIDs) }
 
 // Tenants returns every tenant id of the deployment: the TenantIds of every
 // cell stack, in cell order, plus the TenantIds output of the shared stack
