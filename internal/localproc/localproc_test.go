@@ -191,13 +191,8 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestCheckPortFree(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	port := l.Addr().(*net.TCPAddr).Port
-	err = CheckPortFree("127.0.0.1", port, "--cognito-port")
+	port := testutil.Listen(t).Addr().(*net.TCPAddr).Port
+	err := CheckPortFree("127.0.0.1", port, "--cognito-port")
 	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "--cognito-port") || !strings.Contains(err.Error(), strconv.Itoa(port)) {
 		t.Fatalf("busy port: %v", err)
 	}
@@ -221,11 +216,7 @@ func TestFreeAddrs(t *testing.T) {
 	if got[0] == got[1] || !strings.HasPrefix(got[0], "127.0.0.1:") || strings.HasSuffix(got[1], ":0") {
 		t.Fatalf("FreeAddrs = %v", got)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := testutil.Listen(t)
 	if _, err := FreeAddrs(l.Addr().String()); !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), l.Addr().String()) {
 		t.Fatalf("busy: %v", err)
 	}

@@ -8,6 +8,7 @@ package testutil
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"sync"
@@ -54,6 +55,18 @@ func MainOrChild(m *testing.M, modeEnv string, children map[string]func()) {
 	if child, ok := children[mode]; ok {
 		child()
 	}
+}
+
+// Listen returns a TCP listener on a free loopback port, closed when the test
+// ends: a busy port for the tests of the port checks.
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 // RunInTempDir is for the TestMain of a package whose tests need something

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -57,5 +58,12 @@ func TestLockedBuffer(t *testing.T) {
 	wg.Wait()
 	if n := len(b.String()); n != 400 {
 		t.Fatalf("len = %d, want 400", n)
+	}
+}
+
+func TestListenGivesABusyPort(t *testing.T) {
+	l := Listen(t)
+	if _, err := net.Listen("tcp", l.Addr().String()); err == nil {
+		t.Fatalf("%s was free while Listen's listener was open", l.Addr())
 	}
 }
