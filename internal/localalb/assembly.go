@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenants"
 )
 
 // Assembly is a cloud assembly (cdk.out) of a deployment with cells: the
@@ -179,24 +179,9 @@ func loadAssembly(a *asmLoader) (*Assembly, error) {
 	if len(asm.Cells) == 0 {
 		return nil, fmt.Errorf("cloud assembly %s: no cell stack (%s<cell>)", dir, contract.CellStackPrefix(r.StackName))
 	}
-	sort.Slice(asm.Cells, func(i, j int) bool { return cellLess(asm.Cells[i].ID, asm.Cells[j].ID) })
+	sort.Slice(asm.Cells, func(i, j int) bool { return tenants.CompareCellIDs(asm.Cells[i].ID, asm.Cells[j].ID) < 0 })
 	sort.Strings(asm.Identity.Groups)
 	return asm, nil
-}
-
-// cellLess orders numeric cell ids numerically first, then the others lexically.
-func cellLess(a, b string) bool {
-	na, errA := strconv.Atoi(a)
-	nb, errB := strconv.Atoi(b)
-	switch {
-	case errA == nil && errB == nil:
-		return na < nb
-	case errA == nil:
-		return true
-	case errB == nil:
-		return false
-	}
-	return a < b
 }
 
 // walk visits s and its nested stacks, depth first in logical-id order.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/rie"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/testutil"
 )
 
 // Built once per package test run by TestMain.
@@ -146,7 +147,7 @@ func (s *stack) get(t testing.TB, url, token string) (*http.Response, string) {
 }
 
 func TestEndToEndWithRIE(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &testutil.LockedBuffer{}
 	s := startStack(t, slog.New(slog.NewJSONHandler(logs, nil)))
 	base := s.alb.URL(443)
 	tokA := s.idp.token(t, "tenant-A", nil)

@@ -1,7 +1,6 @@
 package localalb
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/testutil"
 )
 
 const (
@@ -164,31 +165,13 @@ func (f *fakeInvoker) count() int {
 	return len(f.payloads)
 }
 
-// logBuffer is a concurrency-safe buffer for slog output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // testEnv is a loaded template served in-process (no sockets for the ALB).
 type testEnv struct {
 	alb  *ALB
 	idp  *testIdP
 	fnA  *fakeInvoker
 	fnB  *fakeInvoker
-	logs *logBuffer
+	logs *testutil.LockedBuffer
 }
 
 func newTestEnv(t testing.TB, tplJSON []byte, mutate func(*Options)) *testEnv {
@@ -204,7 +187,7 @@ func newTestEnv(t testing.TB, tplJSON []byte, mutate func(*Options)) *testEnv {
 func newModelEnv(t testing.TB, m *Model, mutate func(*Options)) *testEnv {
 	t.Helper()
 	var err error
-	env := &testEnv{idp: newTestIdP(t), fnA: &fakeInvoker{}, fnB: &fakeInvoker{}, logs: &logBuffer{}}
+	env := &testEnv{idp: newTestIdP(t), fnA: &fakeInvoker{}, fnB: &fakeInvoker{}, logs: &testutil.LockedBuffer{}}
 	invokers := map[string]Invoker{}
 	for id := range m.Functions {
 		if strings.HasSuffix(id, "TenantB") || m.Functions[id].Env[TenantEnv] == "tenant-B" {

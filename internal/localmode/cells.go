@@ -3,11 +3,11 @@ package localmode
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localalb"
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/localproc"
+	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/tenants"
 )
 
 // Cell is one cell of the app as local mode serves it: one local ALB (the
@@ -43,26 +43,10 @@ func tenantsOf(m *localalb.Model) []string {
 	return out
 }
 
-// lessCell orders cell ids: numeric ids numerically first, then the others
-// lexically.
-func lessCell(a, b string) bool {
-	na, errA := strconv.Atoi(a)
-	nb, errB := strconv.Atoi(b)
-	switch {
-	case errA == nil && errB == nil:
-		return na < nb
-	case errA == nil:
-		return true
-	case errB == nil:
-		return false
-	}
-	return a < b
-}
-
 // placeCells sorts the cells and gives cell i the ports httpsPort+i and
 // httpPort+i.
 func placeCells(cells []*Cell, httpsPort, httpPort int) {
-	sort.SliceStable(cells, func(i, j int) bool { return lessCell(cells[i].ID, cells[j].ID) })
+	sort.SliceStable(cells, func(i, j int) bool { return tenants.CompareCellIDs(cells[i].ID, cells[j].ID) < 0 })
 	for i, c := range cells {
 		c.HTTPSPort, c.HTTPPort = httpsPort+i, httpPort+i
 	}
