@@ -28,16 +28,6 @@ func PoolID(region, stackName, poolLogicalID string) string {
 	return region + "_" + b.String()
 }
 
-// cognitoConfig is cognito-local's .cognito/config.json: the issuer domain
-// makes `iss` equal to the deployed issuer, and an empty UsernameAttributes
-// lets usernames be plain names, as in the deployed pool.
-func cognitoConfig(region string) map[string]any {
-	return map[string]any{
-		"TokenConfig":      map[string]any{"IssuerDomain": "https://cognito-idp." + region + ".amazonaws.com"},
-		"UserPoolDefaults": map[string]any{"UsernameAttributes": []string{}},
-	}
-}
-
 // poolOf is the template's user pool as cognito-local stores it, under the
 // chosen id, with every tenant group: written before cognito-local starts
 // (cognito-local's CreateUserPool cannot choose the id, and one file write

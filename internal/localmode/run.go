@@ -158,7 +158,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	cognitoLog := logs.path("cognito-local.log")
 	idp, err := cognitolocal.Start(ctx, cognitolocal.Options{
 		Dir: filepath.Join(runDir, "cognito"), Host: "127.0.0.1", Port: o.CognitoPort, PortFlag: "--cognito-port",
-		Config: cognitoConfig(o.Region), LogFile: cognitoLog, Pools: []cognitolocal.Pool{poolOf(poolID, identity)},
+		Config: cognitolocal.ProjectConfig(o.Region), LogFile: cognitoLog, Pools: []cognitolocal.Pool{poolOf(poolID, identity)},
 	})
 	if err != nil {
 		return childFailed(fmt.Errorf("start cognito-local: %w", err), cognitoLog, o.RepoRoot)

@@ -31,14 +31,8 @@ const Region = "us-east-1"
 // IssuerDomain makes cognito-local issue AWS-shaped iss claims.
 const IssuerDomain = "https://cognito-idp." + Region + ".amazonaws.com"
 
-// Config is the cognito-local config the project uses in local mode
-// (contracts: UsernameAttributes [] keeps plain usernames such as "alice").
-func Config() map[string]any {
-	return map[string]any{
-		"TokenConfig":      map[string]any{"IssuerDomain": IssuerDomain},
-		"UserPoolDefaults": map[string]any{"UsernameAttributes": []any{}},
-	}
-}
+// Config is the cognito-local config the project uses in local mode.
+func Config() map[string]any { return cognitolocal.ProjectConfig(Region) }
 
 // InCI reports whether CI=true, in which case missing tools fail tests.
 //
