@@ -30,6 +30,11 @@ const (
 	tenantStackResources = 7
 )
 
+// versionReportingContext is the context key (cx-api
+// ENABLE_VERSION_REPORTING) from which a stack without an explicit
+// analyticsReporting decides whether to add an AWS::CDK::Metadata resource.
+const versionReportingContext = "aws:cdk:version-reporting"
+
 // CellStackProps are the inputs of NewCellStack.
 type CellStackProps struct {
 	awscdk.StackProps
@@ -69,6 +74,12 @@ func NewCellStack(scope constructs.Construct, props CellStackProps) (*CellStack,
 	}
 	sprops.AnalyticsReporting = jsii.Bool(false)
 	stack := awscdk.NewStack(scope, jsii.String(name), &sprops)
+	// The tenants' nested stacks take analyticsReporting from this context key
+	// (NestedStackProps has no such property), which the CDK CLI sets to true:
+	// without this each would get an AWS::CDK::Metadata resource (one more
+	// resource per tenant, a usage report to AWS, and its construct inventory
+	// compressed at every synthesis).
+	stack.Node().SetContext(jsii.String(versionReportingContext), false)
 
 	cert := newCertificate(stack, "Certificate", cell, cfg.Certificate)
 	r := newRouting(stack, "Routing", routingProps{Shared: shared, AllowedCIDRs: cfg.AllowedCIDRs, Certificate: cert})

@@ -89,8 +89,9 @@ func mustConfig(t testing.TB, ctx map[string]any, tenants []byte) Config {
 	return cfg
 }
 
-// cdkJSONContext returns the "context" of ../cdk.json, so tests synthesize
-// with the same feature flags as `cdk synth`.
+// cdkJSONContext returns the "context" of ../cdk.json and the version
+// reporting key the CLI adds, so tests synthesize with the same feature flags
+// as `cdk synth`.
 func cdkJSONContext(t testing.TB) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "cdk.json"))
@@ -103,6 +104,10 @@ func cdkJSONContext(t testing.TB) map[string]any {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("parse cdk.json: %v", err)
 	}
+	// As `cdk synth` and `cdk deploy` run the app (the CLI adds this key unless
+	// --no-version-reporting): TestNoCDKMetadataResource must see what a
+	// deployment gets.
+	doc.Context[versionReportingContext] = true
 	return doc.Context
 }
 
