@@ -43,8 +43,8 @@ lint: ## gofmt, go vet and shellcheck
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-bench: ## measure synth time and resources per tenant count, bootstrap size, local ALB overhead
-	./scripts/bench.sh
+bench: deps ## measure synth (2/100/1,000 tenants), local ALB vs direct, bootstrap size, local mode at 1,000 tenants; writes docs/bench-output.txt
+	./scripts/bench.sh | tee docs/bench-output.txt
 
 synth: deps ## synthesize every stack into cdk.out (pass CONTEXT="-c certificateArn=...")
 	$(CDK) synth --quiet $(CONTEXT)
