@@ -330,6 +330,9 @@ func TestMeasureColdStartAndRSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	total := time.Since(began)
+	if info.ColdStart <= 0 {
+		t.Fatalf("the first invoke reported no cold start (ColdStart = %v)", info.ColdStart)
+	}
 	began = time.Now()
 	poolInvoke(t, f, `{}`)
 	warm := time.Since(began)
