@@ -103,7 +103,7 @@ assembly_counts() {
 		console.log(stacks, nested, resources);' "$1"
 }
 
-echo "scripts/bench.sh (make bench) $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
+echo "scripts/bench.sh (make bench) $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- . ':!docs/bench-output.txt' 2>/dev/null || echo ' (+ uncommitted changes)')"
 echo "machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo); load average at start: $(load)"
 echo "go: $(go env GOVERSION), node: $(node --version), cdk CLI: $("$cdk" --version 2>/dev/null | cut -d' ' -f1)"
 
