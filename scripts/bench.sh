@@ -181,7 +181,9 @@ if ! help="$("$tmp/local" --help 2>&1)" || ! grep -q -- '-assembly' <<<"$help" |
 	echo "  skipped: this cmd/local has no --assembly/--demo-users flags (local mode with cells is not on this branch yet)"
 	exit 0
 fi
-https_port=38443 http_port=38080 cognito_port=39229
+# Below the kernel's ephemeral range (32768-60999), where a client socket of
+# another program could hold one of the 11 cells' ports.
+https_port=21443 http_port=21080 cognito_port=21229
 # start_local NAME ARGS...: starts cmd/local with its own work dir and waits
 # for <work-dir>/state.json (written once everything is ready). Sets
 # local_pid, work and ready_s.
