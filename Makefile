@@ -24,8 +24,10 @@ $(NPM_STAMP): $(NPM_PREFIX)/package-lock.json | check-tools
 	npm ci --prefix $(NPM_PREFIX) --no-audit --no-fund --loglevel=error
 	touch $@
 
-local: check-tools deps ## run the whole system locally (cdk synth, cognito-local, RIE, local ALB); Ctrl-C stops it
-	$(GO) run ./cmd/local
+local: check-tools deps ## run the whole system locally (cdk synth, cognito-local, RIE, local ALB); Ctrl-C stops it; ARGS="--help" for flags
+	@$(GO) build -o .build/bin/local ./cmd/local
+	@# Built, then run (not `go run`, which reports exit status 1 after Ctrl-C even when local mode stopped cleanly).
+	@trap 'exit 0' INT TERM; .build/bin/local $(ARGS)
 
 test: check-tools deps lint ## the full test suite: lint, unit, template and end-to-end tests, brief fuzzing
 	$(GO) test -count=1 -timeout 20m ./...
