@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -112,12 +114,7 @@ func readAssembly(dir string, r Resolver) (*asmLoader, error) {
 	}
 	a := &asmLoader{dir: dir, r: r, stacks: map[string]*asmStack{}, importing: map[string]bool{}}
 	var errs []error
-	ids := make([]string, 0, len(man.Artifacts))
-	for id := range man.Artifacts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(man.Artifacts)) {
 		art := man.Artifacts[id]
 		if art.Type != "aws:cloudformation:stack" {
 			continue
@@ -187,12 +184,7 @@ func loadAssembly(a *asmLoader) (*Assembly, error) {
 // walk visits s and its nested stacks, depth first in logical-id order.
 func (s *asmStack) walk(f func(*asmStack)) {
 	f(s)
-	ids := make([]string, 0, len(s.children))
-	for id := range s.children {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(s.children)) {
 		s.children[id].walk(f)
 	}
 }
@@ -229,12 +221,7 @@ func (a *asmLoader) readStack(name, file string, parent *asmStack, prefix string
 		st.rv.params = parent.paramsOf(strings.TrimSuffix(prefix[len(parent.prefix):], "/"))
 	}
 	var errs []error
-	ids := make([]string, 0, len(tpl.Resources))
-	for id := range tpl.Resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(tpl.Resources)) {
 		res := tpl.Resources[id]
 		if res.Type != typeNestedStack {
 			continue

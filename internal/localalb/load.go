@@ -2,6 +2,8 @@ package localalb
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -74,12 +76,7 @@ func loadModel(r Resolver, units []*unit) (*Model, error) {
 	for _, u := range units {
 		l.use(u)
 		u.resources = map[string][]string{}
-		ids := make([]string, 0, len(u.tpl.Resources))
-		for id := range u.tpl.Resources {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
+		for _, id := range slices.Sorted(maps.Keys(u.tpl.Resources)) {
 			res := u.tpl.Resources[id]
 			if res.Condition != "" {
 				ok, err := u.rv.condition(res.Condition)

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -97,10 +98,7 @@ func Find(ctx context.Context, api DescribeStacksAPI, stack string) (*Deployment
 // CellIDs returns the cell ids in directory order: numeric ids numerically
 // first, then the others lexically.
 func (d *Deployment) CellIDs() []string {
-	ids := make([]string, 0, len(d.Cells))
-	for id := range d.Cells {
-		ids = append(ids, id)
-	}
+	ids := slices.Collect(maps.Keys(d.Cells))
 	SortCells(ids)
 	return ids
 }
