@@ -94,25 +94,7 @@ func TestReadCDKAssemblyIdentity(t *testing.T) {
 }
 
 func TestCDKAssemblyCellServesItsTenants(t *testing.T) {
-	asm, err := LoadAssembly(cdkAssemblyDir, cdkResolver())
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := newModelEnv(t, asm.Cells[0].Model, nil)
-	tokA := env.idp.token(t, "tenant-A", nil)
-	if resp := env.do(t, 443, "GET", "/tenant-A/orders", bearer(tokA), ""); resp.StatusCode != 200 {
-		t.Fatalf("tenant A: status %d", resp.StatusCode)
-	}
-	if ev := env.fnA.last(t); ev["path"] != "/orders" {
-		t.Errorf("path %v", ev["path"])
-	}
-	if resp := env.do(t, 443, "GET", "/tenant-B/orders", bearer(tokA), ""); resp.StatusCode != 401 {
-		t.Fatalf("tenant A's token on tenant B: status %d", resp.StatusCode)
-	}
-	if line := lastLogLine(t, env.logs.String()); line["msg"] != "GET /tenant-B/orders 401 tenant=tenant-B rule=prio-20" ||
-		line["rule"] != cdkNestedB+"/Rule" {
-		t.Errorf("log line %v", line)
-	}
+	checkCellServesItsTenants(t, cdkAssemblyDir, cdkResolver(), cdkNestedB+"/Rule")
 }
 
 // getStackOutputOf returns the Fn::GetStackOutput argument of tenant A's

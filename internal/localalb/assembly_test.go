@@ -191,7 +191,16 @@ func TestLoadAssemblyErrorsNameStackResourceField(t *testing.T) {
 }
 
 func TestAssemblyCellServesItsTenants(t *testing.T) {
-	asm, err := LoadAssembly(assemblyDir, testResolver())
+	checkCellServesItsTenants(t, assemblyDir, testResolver(), nestedB+"/TenantRule2B3C4D5E")
+}
+
+// checkCellServesItsTenants serves the first cell of the assembly in dir:
+// tenant A's token reaches A with the prefix stripped and is refused on B,
+// and the request line names B's tenant and priority (ruleB is B's rule's
+// logical id in the structured attributes).
+func checkCellServesItsTenants(t *testing.T, dir string, r Resolver, ruleB string) {
+	t.Helper()
+	asm, err := LoadAssembly(dir, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +216,7 @@ func TestAssemblyCellServesItsTenants(t *testing.T) {
 		t.Fatalf("tenant A's token on tenant B: status %d", resp.StatusCode)
 	}
 	if line := lastLogLine(t, env.logs.String()); line["msg"] != "GET /tenant-B/orders 401 tenant=tenant-B rule=prio-20" ||
-		line["rule"] != nestedB+"/TenantRule2B3C4D5E" {
+		line["rule"] != ruleB {
 		t.Errorf("log line %v", line)
 	}
 }
