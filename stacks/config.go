@@ -1,13 +1,12 @@
 package stacks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/tenantrouting/alb-jwt-tenant-routing/internal/contract"
@@ -256,7 +255,7 @@ func ParseConfig(get func(key string) any, tenantsFile string, tenantsJSON []byt
 		add("%v", err)
 	case !present:
 		cfg.LogRetentionDays = DefaultLogRetentionDays
-	case !containsInt(LogRetentionDays, days):
+	case !slices.Contains(LogRetentionDays, days):
 		add("context %q = %d: CloudWatch Logs accepts only %v", CtxLogRetentionDays, days, LogRetentionDays)
 	default:
 		cfg.LogRetentionDays = days
@@ -363,167 +362,4 @@ func validateCIDRs(cidrs []string, problems []string) ([]string, []string) {
 			CtxAllowedCidrs, len(cidrs), maxSecurityGroupIngressRules, max))
 	}
 	return out, problems
-}
-
-func parseCertificate(get func(string) any) (CertificateConfig, []string) {
-	var problems []string
-	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-	vals := map[string]string{}
-	for _, k := range []string{CtxCertificateArn, CtxDomainName, CtxHostedZoneID, CtxHostedZoneName} {
-		v, err := optionalString(get, k)
-		if err != nil {
-			add("%v", err)
-		}
-		vals[k] = strings.TrimSpace(v)
-	}
-	arn := vals[CtxCertificateArn]
-	domain := strings.TrimSuffix(strings.ToLower(vals[CtxDomainName]), ".")
-	zoneID := vals[CtxHostedZoneID]
-	zoneName := strings.TrimSuffix(strings.ToLower(vals[CtxHostedZoneName]), ".")
-	anyDomain := domain != "" || zoneID != "" || zoneName != ""
-
-	const options = "pass one of: (1) -c certificateArn=<ACM certificate ARN>; " +
-		"(2) -c domainName=<name> -c hostedZoneId=<Z...> -c hostedZoneName=<zone>; " +
-		"(3) run scripts/import-cert to import a self-signed certificate and pass the ARN it prints as (1)"
-	switch {
-	case arn == "" && !anyDomain:
-		add("no certificate configured; %s", options)
-		return CertificateConfig{}, problems
-	case arn != "" && anyDomain:
-		add("context %q and the domain options (%q, %q, %q) are mutually exclusive; keep one", CtxCertificateArn, CtxDomainName, CtxHostedZoneID, CtxHostedZoneName)
-		return CertificateConfig{}, problems
-	case arn != "":
-		if !certificateArnPattern.MatchString(arn) {
-			add("context %q = %q is not an ACM certificate ARN; expected arn:<partition>:acm:<region>:<12-digit account>:certificate/<id>", CtxCertificateArn, arn)
-			return CertificateConfig{}, problems
-		}
-		return CertificateConfig{Mode: CertificateImported, ARN: arn}, problems
-	}
-	for _, k := range []string{CtxDomainName, CtxHostedZoneID, CtxHostedZoneName} {
-		if vals[k] == "" {
-			add("context %q is missing; the DNS-validated certificate needs %q, %q and %q together", k, CtxDomainName, CtxHostedZoneID, CtxHostedZoneName)
-		}
-	}
-	if len(problems) > 0 {
-		return CertificateConfig{}, problems
-	}
-	if !validDomain(domain) {
-		add("context %q = %q is not a DNS name; use e.g. api.example.com", CtxDomainName, vals[CtxDomainName])
-	}
-	if !validDomain(zoneName) {
-		add("context %q = %q is not a DNS name; use the zone's name, e.g. example.com", CtxHostedZoneName, vals[CtxHostedZoneName])
-	}
-	if !hostedZoneIDPattern.MatchString(zoneID) {
-		add("context %q = %q is not a Route 53 hosted zone id; expected e.g. Z0123456789ABCDEFGHIJ", CtxHostedZoneID, zoneID)
-	}
-	if len(problems) == 0 && domain != zoneName && !strings.HasSuffix(domain, "."+zoneName) {
-		add("context %q = %q is not inside hosted zone %q; use a name in that zone", CtxDomainName, domain, zoneName)
-	}
-	if len(problems) > 0 {
-		return CertificateConfig{}, problems
-	}
-	return CertificateConfig{Mode: CertificateDNSValidated, DomainName: domain, HostedZoneID: zoneID, HostedZoneName: zoneName}, nil
-}
-
-func validDomain(name string) bool {
-	if name == "" || len(name) > 253 {
-		return false
-	}
-	labels := strings.Split(name, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if !dnsLabelPattern.MatchString(l) {
-			return false
-		}
-	}
-	return true
-}
-
-// optionalString reads a string context value; absent or null gives "".
-func optionalString(get func(string) any, key string) (string, error) {
-	switch v := get(key).(type) {
-	case nil:
-		return "", nil
-	case string:
-		return v, nil
-	default:
-		return "", fmt.Errorf("context %q must be a string, got %T %v", key, v, v)
-	}
-}
-
-// optionalInt reads an integer given as a JSON number (cdk.json) or a string (-c key=30).
-func optionalInt(get func(string) any, key string) (int, bool, error) {
-	switch v := get(key).(type) {
-	case nil:
-		return 0, false, nil
-	case float64:
-		if v != float64(int(v)) {
-			return 0, true, fmt.Errorf("context %q = %v must be a whole number", key, v)
-		}
-		return int(v), true, nil
-	case int:
-		return v, true, nil
-	case string:
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return 0, true, fmt.Errorf("context %q = %q must be a whole number", key, v)
-		}
-		return n, true, nil
-	default:
-		return 0, true, fmt.Errorf("context %q must be a number, got %T", key, v)
-	}
-}
-
-// stringList reads a list given as a JSON array (cdk.json), a JSON array in a
-// string (-c 'k=["a","b"]') or a comma-separated string (-c k=a,b).
-// Absent gives nil; present but empty gives a non-nil empty slice.
-func stringList(get func(string) any, key string) ([]string, error) {
-	switch v := get(key).(type) {
-	case nil:
-		return nil, nil
-	case []string:
-		return append([]string{}, v...), nil
-	case []any:
-		out := make([]string, 0, len(v))
-		for i, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("context %q[%d] must be a string, got %T", key, i, e)
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	case string:
-		s := strings.TrimSpace(v)
-		if strings.HasPrefix(s, "[") {
-			var out []string
-			if err := json.Unmarshal([]byte(s), &out); err != nil {
-				return nil, fmt.Errorf("context %q = %q is not a JSON list of strings: %w", key, v, err)
-			}
-			if out == nil {
-				out = []string{}
-			}
-			return out, nil
-		}
-		out := []string{}
-		for _, part := range strings.Split(s, ",") {
-			if p := strings.TrimSpace(part); p != "" {
-				out = append(out, p)
-			}
-		}
-		return out, nil
-	default:
-		return nil, fmt.Errorf("context %q must be a list of strings, got %T", key, v)
-	}
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

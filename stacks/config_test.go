@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -287,7 +288,7 @@ func TestLogRetentionDaysTable(t *testing.T) {
 			t.Fatalf("LogRetentionDays not strictly ascending at %d: %v", i, LogRetentionDays)
 		}
 	}
-	if !containsInt(LogRetentionDays, DefaultLogRetentionDays) {
+	if !slices.Contains(LogRetentionDays, DefaultLogRetentionDays) {
 		t.Fatalf("default %d is not in LogRetentionDays", DefaultLogRetentionDays)
 	}
 }
