@@ -26,8 +26,9 @@ $(NPM_STAMP): $(NPM_PREFIX)/package-lock.json | check-tools
 
 local: check-tools deps ## run the whole system locally (cdk synth, cognito-local, RIE, local ALB); Ctrl-C stops it; ARGS="--help" for flags
 	@$(GO) build -o .build/bin/local ./cmd/local
-	@# Built, then run (not `go run`, which reports exit status 1 after Ctrl-C even when local mode stopped cleanly).
-	@trap 'exit 0' INT TERM; .build/bin/local $(ARGS)
+	@# Built, then run (not `go run`, which reports exit status 1 after Ctrl-C even when local mode stopped cleanly);
+	@# the shell ignores Ctrl-C so that its exit status is local mode's own.
+	@trap '' INT TERM; .build/bin/local $(ARGS)
 
 test: check-tools deps lint ## the full test suite: lint, unit, template and end-to-end tests, brief fuzzing
 	$(GO) test -count=1 -timeout 20m ./...
